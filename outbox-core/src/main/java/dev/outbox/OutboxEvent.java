@@ -1,0 +1,222 @@
+package dev.outbox;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An event to record in the outbox.
+ * <p>
+ * The common case is one line,
+ * {@code OutboxEvent.of("orders", order.getId(), new OrderPlaced(..))}: the destination
+ * (a Kafka topic or a RabbitMQ exchange), the aggregate id (also the message key, so
+ * events of one aggregate are delivered in order) and the payload (serialized as JSON by
+ * default). Everything else has a default and can be set with {@link #builder(String)}.
+ *
+ * @param destination Kafka topic or RabbitMQ exchange
+ * @param routingKey RabbitMQ routing key, or {@code null} for the event type; ignored by
+ * Kafka
+ * @param aggregateType the aggregate type; defaults to the destination
+ * @param aggregateId the aggregate id
+ * @param eventType the logical event type; defaults to the payload's
+ * {@link OutboxEventType} or simple class name
+ * @param key the message key, the unit of ordering; defaults to the aggregate id
+ * @param payload the payload
+ * @param headers extra headers sent with the message
+ * @param availableAt not delivered before this instant, or {@code null} for at once
+ */
+public record OutboxEvent(String destination, @Nullable String routingKey, String aggregateType, String aggregateId,
+		String eventType, String key, Object payload, Map<String, String> headers, @Nullable Instant availableAt) {
+
+	/**
+	 * Validate and copy the values.
+	 * @param destination Kafka topic or RabbitMQ exchange
+	 * @param routingKey RabbitMQ routing key, or {@code null}
+	 * @param aggregateType the aggregate type
+	 * @param aggregateId the aggregate id
+	 * @param eventType the logical event type
+	 * @param key the message key
+	 * @param payload the payload
+	 * @param headers extra headers
+	 * @param availableAt earliest delivery, or {@code null}
+	 */
+	public OutboxEvent {
+		requireText(destination, "destination");
+		requireText(aggregateType, "aggregateType");
+		requireText(aggregateId, "aggregateId");
+		requireText(eventType, "eventType");
+		requireText(key, "key");
+		Objects.requireNonNull(payload, "payload must not be null");
+		headers = Map.copyOf(Objects.requireNonNull(headers, "headers must not be null"));
+	}
+
+	/**
+	 * An event for the given destination and aggregate, with every other value defaulted.
+	 * @param destination Kafka topic or RabbitMQ exchange
+	 * @param aggregateId the aggregate id (its {@code toString()}), also the message key
+	 * @param payload the payload
+	 * @return the event
+	 */
+	public static OutboxEvent of(String destination, Object aggregateId, Object payload) {
+		return builder(destination).aggregateId(aggregateId).payload(payload).build();
+	}
+
+	/**
+	 * Start building an event for the given destination.
+	 * @param destination Kafka topic or RabbitMQ exchange
+	 * @return a builder
+	 */
+	public static Builder builder(String destination) {
+		return new Builder(destination);
+	}
+
+	/**
+	 * The logical type name of a payload class: its {@link OutboxEventType} value, or its
+	 * simple name.
+	 * @param payloadType the payload class
+	 * @return the logical type name
+	 */
+	public static String eventTypeOf(Class<?> payloadType) {
+		OutboxEventType annotation = payloadType.getAnnotation(OutboxEventType.class);
+		return (annotation != null) ? annotation.value() : payloadType.getSimpleName();
+	}
+
+	private static void requireText(@Nullable String value, String name) {
+		if (value == null || value.isBlank()) {
+			throw new IllegalArgumentException(name + " must not be null or blank");
+		}
+	}
+
+	/**
+	 * Builder of {@link OutboxEvent}.
+	 */
+	public static final class Builder {
+
+		private final String destination;
+
+		private @Nullable String routingKey;
+
+		private @Nullable String aggregateType;
+
+		private @Nullable String aggregateId;
+
+		private @Nullable String eventType;
+
+		private @Nullable String key;
+
+		private @Nullable Object payload;
+
+		private final Map<String, String> headers = new LinkedHashMap<>();
+
+		private @Nullable Instant availableAt;
+
+		private Builder(String destination) {
+			this.destination = destination;
+		}
+
+		/**
+		 * Set the RabbitMQ routing key (default: the event type).
+		 * @param routingKey the routing key
+		 * @return this builder
+		 */
+		public Builder routingKey(String routingKey) {
+			this.routingKey = routingKey;
+			return this;
+		}
+
+		/**
+		 * Set the aggregate type and id.
+		 * @param aggregateType the aggregate type
+		 * @param aggregateId the aggregate id (its {@code toString()})
+		 * @return this builder
+		 */
+		public Builder aggregate(String aggregateType, Object aggregateId) {
+			this.aggregateType = aggregateType;
+			return aggregateId(aggregateId);
+		}
+
+		/**
+		 * Set the aggregate id; the aggregate type defaults to the destination.
+		 * @param aggregateId the aggregate id (its {@code toString()})
+		 * @return this builder
+		 */
+		public Builder aggregateId(Object aggregateId) {
+			this.aggregateId = Objects.requireNonNull(aggregateId, "aggregateId must not be null").toString();
+			return this;
+		}
+
+		/**
+		 * Set the logical event type (default: from the payload class).
+		 * @param eventType the event type
+		 * @return this builder
+		 */
+		public Builder eventType(String eventType) {
+			this.eventType = eventType;
+			return this;
+		}
+
+		/**
+		 * Set the message key, the unit of ordering (default: the aggregate id).
+		 * @param key the key
+		 * @return this builder
+		 */
+		public Builder key(String key) {
+			this.key = key;
+			return this;
+		}
+
+		/**
+		 * Set the payload.
+		 * @param payload the payload
+		 * @return this builder
+		 */
+		public Builder payload(Object payload) {
+			this.payload = payload;
+			return this;
+		}
+
+		/**
+		 * Add a header.
+		 * @param name the header name
+		 * @param value the header value
+		 * @return this builder
+		 */
+		public Builder header(String name, String value) {
+			this.headers.put(name, value);
+			return this;
+		}
+
+		/**
+		 * Deliver no earlier than the given instant.
+		 * @param availableAt the earliest delivery
+		 * @return this builder
+		 */
+		public Builder availableAt(Instant availableAt) {
+			this.availableAt = availableAt;
+			return this;
+		}
+
+		/**
+		 * Build the event.
+		 * @return the event
+		 * @throws IllegalArgumentException if the aggregate id or payload is missing
+		 */
+		public OutboxEvent build() {
+			if (this.aggregateId == null) {
+				throw new IllegalArgumentException("aggregateId must be set");
+			}
+			if (this.payload == null) {
+				throw new IllegalArgumentException("payload must be set");
+			}
+			String type = (this.eventType != null) ? this.eventType : eventTypeOf(this.payload.getClass());
+			return new OutboxEvent(this.destination, this.routingKey,
+					(this.aggregateType != null) ? this.aggregateType : this.destination, this.aggregateId, type,
+					(this.key != null) ? this.key : this.aggregateId, this.payload, this.headers, this.availableAt);
+		}
+
+	}
+
+}

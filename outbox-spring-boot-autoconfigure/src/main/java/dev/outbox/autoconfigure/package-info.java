@@ -1,0 +1,7 @@
+/**
+ * Spring Boot auto-configuration of the outbox; one sub-package per concern.
+ */
+@NullMarked
+package dev.outbox.autoconfigure;
+
+import org.jspecify.annotations.NullMarked;

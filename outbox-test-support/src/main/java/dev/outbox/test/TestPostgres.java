@@ -1,0 +1,184 @@
+package dev.outbox.test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.jspecify.annotations.Nullable;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.postgresql.PostgreSQLContainer;
+
+/**
+ * The PostgreSQL server the integration tests run against.
+ * <p>
+ * Settings come from {@code OUTBOX_TEST_PG_URL}, {@code OUTBOX_TEST_PG_USER} and
+ * {@code OUTBOX_TEST_PG_PASSWORD} (defaults:
+ * {@code jdbc:postgresql://localhost:5432/outbox_test}, {@code outbox}/{@code outbox}, as
+ * created by {@code .ci/run}). When that server cannot be reached and Docker is
+ * available, a Testcontainers PostgreSQL is started instead; otherwise the test fails
+ * with a message saying how to start the server. Each call of {@link #newSchema()} gives
+ * a test its own empty schema, so test classes never see each other's rows.
+ */
+public final class TestPostgres {
+
+	private static final String DEFAULT_URL = "jdbc:postgresql://localhost:5432/outbox_test";
+
+	private static @Nullable Server server;
+
+	private TestPostgres() {
+	}
+
+	/**
+	 * Connection settings of the server (URL without a schema).
+	 * @return the server's connection settings
+	 */
+	public static synchronized Server server() {
+		if (server == null) {
+			server = locate();
+		}
+		return server;
+	}
+
+	/**
+	 * Create a new, empty schema and return connection settings whose default schema is
+	 * it.
+	 * @return a database handle scoped to a fresh schema
+	 */
+	public static Database newSchema() {
+		Server s = server();
+		String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
+		try (Connection connection = DriverManager.getConnection(s.url(), s.username(), s.password());
+				Statement statement = connection.createStatement()) {
+			statement.execute("create schema " + schema);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("Could not create test schema " + schema + ": " + ex.getMessage(), ex);
+		}
+		String separator = s.url().contains("?") ? "&" : "?";
+		return new Database(s.url() + separator + "currentSchema=" + schema, s.username(), s.password(), schema);
+	}
+
+	private static Server locate() {
+		String url = env("OUTBOX_TEST_PG_URL", DEFAULT_URL);
+		String user = env("OUTBOX_TEST_PG_USER", "outbox");
+		String password = env("OUTBOX_TEST_PG_PASSWORD", "outbox");
+		try (Connection ignored = DriverManager.getConnection(url, user, password)) {
+			return new Server(url, user, password);
+		}
+		catch (SQLException ex) {
+			if (dockerAvailable()) {
+				PostgreSQLContainer container = new PostgreSQLContainer("postgres:15-alpine");
+				container.start();
+				return new Server(container.getJdbcUrl(), container.getUsername(), container.getPassword());
+			}
+			throw new IllegalStateException(
+					"""
+							PostgreSQL is not reachable at %s as user '%s' (%s).
+							Start it and create the test database, e.g. `bash .ci/run` does both, or by hand:
+							  pg_ctlcluster --skip-systemctl-redirect 15 main start
+							  psql -U postgres -c "create role outbox login password 'outbox'" -c "create database outbox_test owner outbox"
+							or point OUTBOX_TEST_PG_URL / OUTBOX_TEST_PG_USER / OUTBOX_TEST_PG_PASSWORD at another server.
+							"""
+						.formatted(url, user, ex.getMessage()),
+					ex);
+		}
+	}
+
+	static boolean dockerAvailable() {
+		try {
+			return DockerClientFactory.instance().isDockerAvailable();
+		}
+		catch (Throwable ex) {
+			return false;
+		}
+	}
+
+	static String env(String name, String defaultValue) {
+		String value = System.getenv(name);
+		return (value != null && !value.isBlank()) ? value : defaultValue;
+	}
+
+	/**
+	 * Connection settings of the PostgreSQL server.
+	 *
+	 * @param url the JDBC URL
+	 * @param username the user name
+	 * @param password the password
+	 */
+	public record Server(String url, String username, String password) {
+	}
+
+	/**
+	 * A schema of its own on the test server.
+	 *
+	 * @param url JDBC URL whose {@code currentSchema} is {@code schema}
+	 * @param username the user name
+	 * @param password the password
+	 * @param schema the schema name
+	 */
+	public record Database(String url, String username, String password, String schema) {
+
+		/**
+		 * Open a small connection pool on this schema; close it when the test is done.
+		 * @return a pooled data source
+		 */
+		public HikariDataSource dataSource() {
+			HikariConfig config = new HikariConfig();
+			config.setJdbcUrl(this.url);
+			config.setUsername(this.username);
+			config.setPassword(this.password);
+			config.setMaximumPoolSize(10);
+			config.setPoolName("test-" + this.schema);
+			return new HikariDataSource(config);
+		}
+
+		/**
+		 * Spring Boot properties that point {@code spring.datasource.*} at this schema.
+		 * @return property name to value
+		 */
+		public Map<String, String> springProperties() {
+			Map<String, String> properties = new LinkedHashMap<>();
+			properties.put("spring.datasource.url", this.url);
+			properties.put("spring.datasource.username", this.username);
+			properties.put("spring.datasource.password", this.password);
+			return properties;
+		}
+
+		/**
+		 * The same as {@link #springProperties()} as {@code name=value} strings, for
+		 * {@code ApplicationContextRunner.withPropertyValues}.
+		 * @return {@code name=value} pairs
+		 */
+		public String[] propertyValues() {
+			return springProperties().entrySet()
+				.stream()
+				.map((e) -> e.getKey() + "=" + e.getValue())
+				.toArray(String[]::new);
+		}
+
+		/**
+		 * Drop the schema and everything in it.
+		 * @param dataSource any data source on the server
+		 */
+		public void drop(DataSource dataSource) {
+			try (Connection connection = dataSource.getConnection();
+					Statement statement = connection.createStatement()) {
+				statement.execute("drop schema if exists " + this.schema + " cascade");
+			}
+			catch (SQLException ex) {
+				throw new IllegalStateException(ex);
+			}
+		}
+
+	}
+
+}
