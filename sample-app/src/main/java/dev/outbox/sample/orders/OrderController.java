@@ -1,0 +1,80 @@
+package dev.outbox.sample.orders;
+
+import java.math.BigDecimal;
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code POST /orders} places an order; {@code GET /orders} and {@code GET /orders/{id}}
+ * show them.
+ */
+@RestController
+@RequestMapping("/orders")
+class OrderController {
+
+	private final OrderService orders;
+
+	OrderController(OrderService orders) {
+		this.orders = orders;
+	}
+
+	@PostMapping
+	ResponseEntity<OrderView> place(@RequestBody NewOrder request) {
+		if (request.customer() == null || request.customer().isBlank() || request.amount() == null
+				|| request.amount().signum() <= 0) {
+			return ResponseEntity.badRequest().build();
+		}
+		Order order = this.orders.place(request.customer(), request.amount());
+		return ResponseEntity.created(URI.create("/orders/" + order.getId())).body(OrderView.of(order));
+	}
+
+	@GetMapping
+	List<OrderView> list() {
+		return this.orders.findAll().stream().map(OrderView::of).toList();
+	}
+
+	@GetMapping("/{id}")
+	ResponseEntity<OrderView> get(@PathVariable long id) {
+		return ResponseEntity.of(this.orders.find(id).map(OrderView::of));
+	}
+
+	/**
+	 * Body of {@code POST /orders}.
+	 *
+	 * @param customer who places the order
+	 * @param amount the order's total, positive
+	 */
+	record NewOrder(@Nullable String customer, @Nullable BigDecimal amount) {
+	}
+
+	/**
+	 * An order as the API shows it.
+	 *
+	 * @param id the order id
+	 * @param customer who placed it
+	 * @param amount its total
+	 * @param placedAt when it was placed
+	 * @param eventId message id of its OrderPlaced event
+	 */
+	record OrderView(long id, String customer, BigDecimal amount, Instant placedAt, @Nullable UUID eventId) {
+
+		static OrderView of(Order order) {
+			return new OrderView(order.getId(), order.getCustomer(), order.getAmount(), order.getPlacedAt(),
+					order.getEventId());
+		}
+
+	}
+
+}
