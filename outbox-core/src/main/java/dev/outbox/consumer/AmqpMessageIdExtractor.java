@@ -1,0 +1,36 @@
+package dev.outbox.consumer;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageProperties;
+import org.springframework.core.MethodParameter;
+
+/**
+ * Reads the message id from a Spring AMQP {@link Message} argument: the header, else the
+ * AMQP {@code messageId} property.
+ */
+final class AmqpMessageIdExtractor implements MessageIdExtractor {
+
+	private final String headerName;
+
+	AmqpMessageIdExtractor(String headerName) {
+		this.headerName = headerName;
+	}
+
+	@Override
+	public boolean supports(MethodParameter parameter) {
+		return Message.class.isAssignableFrom(parameter.getParameterType());
+	}
+
+	@Override
+	public @Nullable String extract(MethodParameter parameter, @Nullable Object argument) {
+		if (argument instanceof Message message) {
+			MessageProperties properties = message.getMessageProperties();
+			String id = HeaderValues.asId(properties.getHeader(this.headerName));
+			return (id != null) ? id : HeaderValues.asId(properties.getMessageId());
+		}
+		return null;
+	}
+
+}

@@ -1,0 +1,35 @@
+package dev.outbox.consumer;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.MethodParameter;
+import org.springframework.messaging.handler.annotation.Header;
+
+/**
+ * Takes the message id from a parameter annotated with
+ * {@code @Header("outbox-message-id")} (or {@code @Header("amqp_messageId")}).
+ */
+final class HeaderParameterMessageIdExtractor implements MessageIdExtractor {
+
+	private final String headerName;
+
+	HeaderParameterMessageIdExtractor(String headerName) {
+		this.headerName = headerName;
+	}
+
+	@Override
+	public boolean supports(MethodParameter parameter) {
+		Header header = parameter.getParameterAnnotation(Header.class);
+		if (header == null) {
+			return false;
+		}
+		String name = !header.name().isEmpty() ? header.name() : header.value();
+		return this.headerName.equals(name) || HeaderValues.AMQP_MESSAGE_ID.equals(name);
+	}
+
+	@Override
+	public @Nullable String extract(MethodParameter parameter, @Nullable Object argument) {
+		return HeaderValues.asId(argument);
+	}
+
+}

@@ -1,0 +1,381 @@
+package dev.outbox.consumer;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+import javax.sql.DataSource;
+
+import dev.outbox.OutboxException;
+import dev.outbox.OutboxTables;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Exactly-once effects on top of at-least-once delivery: runs a message handler at most
+ * once per (consumer, message id).
+ * <p>
+ * In one transaction (the caller's if one is active on the transaction manager, a new one
+ * otherwise) it first inserts (consumer, message id) into the processed-message table
+ * with {@code on conflict do nothing}, then runs the handler only if the row was new. If
+ * the handler throws (any exception, checked ones included), the transaction rolls back:
+ * nothing is recorded and a redelivery processes the message again. If it returns, the id
+ * commits together with the handler's own database work, and later copies are skipped.
+ * Two consumers receiving the same message at once produce one effect: the second insert
+ * waits for the first transaction and is then skipped (or proceeds if the first rolled
+ * back). Use the default isolation level READ COMMITTED: under REPEATABLE READ or
+ * SERIALIZABLE PostgreSQL reports such a concurrent duplicate as a serialization failure
+ * instead, which a redelivery then skips. <pre class="code">
+ * boolean processed = idempotentConsumer.process("billing", messageId, () -&gt; billing.charge(order));
+ * </pre>
+ *
+ * @see IdempotentListener
+ */
+public final class IdempotentConsumer {
+
+	/** Default number of rows deleted per statement by {@link #purge(Duration)}. */
+	public static final int DEFAULT_PURGE_BATCH_SIZE = 1000;
+
+	/** Default retention of processed message ids. */
+	public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+
+	/** Longest consumer name or message id the processed-message table holds. */
+	public static final int MAX_LENGTH = 255;
+
+	private static final Log logger = LogFactory.getLog(IdempotentConsumer.class);
+
+	private final JdbcTemplate jdbc;
+
+	private final TransactionTemplate transaction;
+
+	private final Clock clock;
+
+	private final MissingMessageIdPolicy missingMessageId;
+
+	private final IdempotentConsumerListener listener;
+
+	private final int purgeBatchSize;
+
+	private final String table;
+
+	private final String insertSql;
+
+	private final String purgeSql;
+
+	private final Set<String> warnedConsumers = ConcurrentHashMap.newKeySet();
+
+	private IdempotentConsumer(Builder builder) {
+		this.jdbc = new JdbcTemplate(builder.dataSource);
+		this.transaction = new TransactionTemplate(builder.transactionManager);
+		this.transaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRED);
+		this.clock = builder.clock;
+		this.missingMessageId = builder.missingMessageId;
+		this.listener = builder.listener;
+		this.purgeBatchSize = builder.purgeBatchSize;
+		String table = builder.tables.qualifiedProcessedTable();
+		this.table = table;
+		this.insertSql = "insert into " + table
+				+ " (consumer, message_id, processed_at) values (?, ?, ?) on conflict do nothing";
+		this.purgeSql = "delete from " + table + " where ctid = any(array(select ctid from " + table
+				+ " where processed_at < ? limit ?))";
+	}
+
+	/**
+	 * Start building an idempotent consumer.
+	 * @param dataSource the database holding the processed-message table, the same the
+	 * handlers write to
+	 * @param transactionManager the transaction manager of that database
+	 * @return a builder
+	 */
+	public static Builder builder(DataSource dataSource, PlatformTransactionManager transactionManager) {
+		return new Builder(dataSource, transactionManager);
+	}
+
+	/**
+	 * Run {@code handler} unless {@code consumer} already processed {@code messageId}.
+	 * @param consumer the consumer name (stable, at most 255 characters)
+	 * @param messageId the message id, for example the {@code outbox-message-id} header;
+	 * {@code null} or blank is handled per the {@link MissingMessageIdPolicy}
+	 * @param handler the work to do once, writing through the same data source
+	 * @return {@code true} if the handler ran, {@code false} if the message was a
+	 * duplicate and was skipped
+	 * @throws MissingMessageIdException if there is no message id and the policy is
+	 * {@link MissingMessageIdPolicy#REJECT}
+	 */
+	public boolean process(String consumer, @Nullable String messageId, Runnable handler) {
+		Objects.requireNonNull(handler, "handler must not be null");
+		return !call(consumer, messageId, () -> {
+			handler.run();
+			return null;
+		}).duplicate();
+	}
+
+	/**
+	 * Call {@code handler} unless {@code consumer} already processed {@code messageId},
+	 * and return its result.
+	 * @param <T> the result type
+	 * @param consumer the consumer name (stable, at most 255 characters)
+	 * @param messageId the message id; {@code null} or blank is handled per the
+	 * {@link MissingMessageIdPolicy}
+	 * @param handler the work to do once, writing through the same data source
+	 * @return the outcome: the handler's result, or a duplicate
+	 * @throws MissingMessageIdException if there is no message id and the policy is
+	 * {@link MissingMessageIdPolicy#REJECT}
+	 */
+	public <T> Outcome<T> call(String consumer, @Nullable String messageId, Supplier<? extends @Nullable T> handler) {
+		Objects.requireNonNull(handler, "handler must not be null");
+		try {
+			return invoke(consumer, messageId, handler::get);
+		}
+		catch (RuntimeException | Error ex) {
+			throw ex;
+		}
+		catch (Throwable ex) {
+			// a Supplier cannot throw a checked exception
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * Run a handler that may throw any exception; checked exceptions roll back too and
+	 * are rethrown unchanged.
+	 */
+	<T> Outcome<T> invoke(String consumer, @Nullable String messageId, Handler<? extends @Nullable T> handler)
+			throws Throwable {
+		checkConsumer(consumer);
+		String id = (messageId != null && !messageId.isBlank()) ? messageId.trim() : null;
+		if (id == null) {
+			if (this.missingMessageId == MissingMessageIdPolicy.REJECT) {
+				throw new MissingMessageIdException(consumer);
+			}
+			if (this.warnedConsumers.add(consumer)) {
+				logger.warn("Idempotent consumer '" + consumer
+						+ "' received a message without a message id; processing it without deduplication"
+						+ " (logged once per consumer)");
+			}
+			Outcome<T> outcome = inTransaction(() -> new Outcome<>(false, handler.handle()));
+			this.listener.processedWithoutMessageId(consumer);
+			return outcome;
+		}
+		if (id.length() > MAX_LENGTH) {
+			throw new OutboxException("Message id for idempotent consumer '" + consumer + "' is longer than "
+					+ MAX_LENGTH + " characters; use a shorter id (the outbox writes UUIDs)");
+		}
+		Outcome<T> outcome = inTransaction(() -> {
+			int inserted = this.jdbc.update(this.insertSql, consumer, id, Timestamp.from(this.clock.instant()));
+			return (inserted == 0) ? new Outcome<>(true, null) : new Outcome<>(false, handler.handle());
+		});
+		if (outcome.duplicate()) {
+			if (logger.isDebugEnabled()) {
+				logger.debug("Idempotent consumer '" + consumer + "' skipped duplicate message " + id);
+			}
+			this.listener.duplicateSkipped(consumer, id);
+		}
+		return outcome;
+	}
+
+	/**
+	 * Whether {@code consumer} has processed {@code messageId} (committed).
+	 * @param consumer the consumer name
+	 * @param messageId the message id
+	 * @return whether a record exists
+	 */
+	public boolean isProcessed(String consumer, String messageId) {
+		Integer count = this.jdbc.queryForObject(
+				"select count(*) from " + this.table + " where consumer = ? and message_id = ?", Integer.class,
+				consumer, messageId);
+		return count != null && count > 0;
+	}
+
+	/**
+	 * Delete the records of messages processed longer than {@code retention} ago, in
+	 * batches (each batch commits on its own unless a transaction is active). A
+	 * redelivery of a purged message would be processed again: keep the retention longer
+	 * than any redelivery can happen (broker retention, consumer lag, replays).
+	 * @param retention how long to keep processed message ids
+	 * @return the number of rows deleted
+	 */
+	public long purge(Duration retention) {
+		if (retention.isNegative()) {
+			throw new IllegalArgumentException("retention must not be negative, was " + retention);
+		}
+		Timestamp cutoff = Timestamp.from(this.clock.instant().minus(retention));
+		long total = 0;
+		int deleted;
+		do {
+			deleted = this.jdbc.update(this.purgeSql, cutoff, this.purgeBatchSize);
+			total += deleted;
+		}
+		while (deleted >= this.purgeBatchSize);
+		if (total > 0 && logger.isDebugEnabled()) {
+			logger.debug("Purged " + total + " processed message ids older than " + retention);
+		}
+		return total;
+	}
+
+	private <T> Outcome<T> inTransaction(Handler<Outcome<T>> work) throws Throwable {
+		try {
+			Outcome<T> outcome = this.transaction.execute((status) -> {
+				try {
+					return work.handle();
+				}
+				catch (RuntimeException | Error ex) {
+					throw ex;
+				}
+				catch (Throwable ex) {
+					// roll back on checked exceptions too, then rethrow the original
+					throw new CheckedFailure(ex);
+				}
+			});
+			return Objects.requireNonNull(outcome);
+		}
+		catch (CheckedFailure ex) {
+			throw ex.getCause();
+		}
+	}
+
+	private static void checkConsumer(String consumer) {
+		if (consumer == null || consumer.isBlank() || consumer.length() > MAX_LENGTH) {
+			throw new IllegalArgumentException("Idempotent consumer name must be non-blank and at most " + MAX_LENGTH
+					+ " characters, was '" + consumer + "'");
+		}
+	}
+
+	/**
+	 * A handler that may throw anything.
+	 *
+	 * @param <T> the result type
+	 */
+	@FunctionalInterface
+	interface Handler<T> {
+
+		T handle() throws Throwable;
+
+	}
+
+	private static final class CheckedFailure extends RuntimeException {
+
+		CheckedFailure(Throwable cause) {
+			super(cause);
+		}
+
+		@Override
+		public synchronized Throwable getCause() {
+			return Objects.requireNonNull(super.getCause());
+		}
+
+	}
+
+	/**
+	 * What {@link #call} did.
+	 *
+	 * @param <T> the result type
+	 * @param duplicate whether the message had been processed already and the handler was
+	 * skipped
+	 * @param value the handler's result, {@code null} for a duplicate
+	 */
+	public record Outcome<T>(boolean duplicate, @Nullable T value) {
+
+	}
+
+	/**
+	 * Builds an {@link IdempotentConsumer}.
+	 */
+	public static final class Builder {
+
+		private final DataSource dataSource;
+
+		private final PlatformTransactionManager transactionManager;
+
+		private OutboxTables tables = OutboxTables.defaults();
+
+		private Clock clock = Clock.systemUTC();
+
+		private MissingMessageIdPolicy missingMessageId = MissingMessageIdPolicy.REJECT;
+
+		private IdempotentConsumerListener listener = IdempotentConsumerListener.NONE;
+
+		private int purgeBatchSize = DEFAULT_PURGE_BATCH_SIZE;
+
+		private Builder(DataSource dataSource, PlatformTransactionManager transactionManager) {
+			this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+			this.transactionManager = Objects.requireNonNull(transactionManager, "transactionManager must not be null");
+		}
+
+		/**
+		 * The table names (default {@link OutboxTables#defaults()}).
+		 * @param tables the tables
+		 * @return this builder
+		 */
+		public Builder tables(OutboxTables tables) {
+			this.tables = Objects.requireNonNull(tables, "tables must not be null");
+			return this;
+		}
+
+		/**
+		 * The clock for {@code processed_at} and the purge cut-off (default UTC system
+		 * clock).
+		 * @param clock the clock
+		 * @return this builder
+		 */
+		public Builder clock(Clock clock) {
+			this.clock = Objects.requireNonNull(clock, "clock must not be null");
+			return this;
+		}
+
+		/**
+		 * What to do with a message without an id (default
+		 * {@link MissingMessageIdPolicy#REJECT}).
+		 * @param policy the policy
+		 * @return this builder
+		 */
+		public Builder missingMessageId(MissingMessageIdPolicy policy) {
+			this.missingMessageId = Objects.requireNonNull(policy, "policy must not be null");
+			return this;
+		}
+
+		/**
+		 * Callbacks for metrics (default none).
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder listener(IdempotentConsumerListener listener) {
+			this.listener = Objects.requireNonNull(listener, "listener must not be null");
+			return this;
+		}
+
+		/**
+		 * Rows deleted per purge statement (default
+		 * {@value IdempotentConsumer#DEFAULT_PURGE_BATCH_SIZE}).
+		 * @param purgeBatchSize a positive number
+		 * @return this builder
+		 */
+		public Builder purgeBatchSize(int purgeBatchSize) {
+			if (purgeBatchSize < 1) {
+				throw new IllegalArgumentException("purgeBatchSize must be positive, was " + purgeBatchSize);
+			}
+			this.purgeBatchSize = purgeBatchSize;
+			return this;
+		}
+
+		/**
+		 * Build the consumer.
+		 * @return the idempotent consumer
+		 */
+		public IdempotentConsumer build() {
+			return new IdempotentConsumer(this);
+		}
+
+	}
+
+}

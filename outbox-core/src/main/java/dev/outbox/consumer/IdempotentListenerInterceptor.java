@@ -1,0 +1,117 @@
+package dev.outbox.consumer;
+
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.aop.support.AopUtils;
+import org.springframework.core.MethodParameter;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.util.ClassUtils;
+
+/**
+ * Runs {@link IdempotentListener} methods through the {@link IdempotentConsumer}.
+ */
+final class IdempotentListenerInterceptor implements MethodInterceptor {
+
+	private final Supplier<IdempotentConsumer> consumer;
+
+	private final Supplier<List<MessageIdExtractor>> extractors;
+
+	private final Map<Method, Plan> plans = new ConcurrentHashMap<>();
+
+	IdempotentListenerInterceptor(Supplier<IdempotentConsumer> consumer,
+			Supplier<List<MessageIdExtractor>> extractors) {
+		this.consumer = consumer;
+		this.extractors = extractors;
+	}
+
+	@Override
+	public @Nullable Object invoke(MethodInvocation invocation) throws Throwable {
+		Object target = invocation.getThis();
+		Class<?> targetClass = (target != null) ? AopUtils.getTargetClass(target)
+				: invocation.getMethod().getDeclaringClass();
+		Method method = AopUtils.getMostSpecificMethod(invocation.getMethod(), targetClass);
+		Plan plan = plan(method);
+		if (plan == null) {
+			return invocation.proceed();
+		}
+		String messageId = plan.messageId(invocation.getArguments());
+		return this.consumer.get().invoke(plan.consumer(), messageId, invocation::proceed).value();
+	}
+
+	/**
+	 * The plan for an annotated method, {@code null} if it is not annotated.
+	 * @throws IllegalStateException if no parameter can carry a message id
+	 */
+	@Nullable Plan plan(Method method) {
+		Plan plan = this.plans.get(method);
+		if (plan == null) {
+			IdempotentListener annotation = AnnotatedElementUtils.findMergedAnnotation(method,
+					IdempotentListener.class);
+			if (annotation == null) {
+				return null;
+			}
+			plan = createPlan(method, annotation);
+			this.plans.put(method, plan);
+		}
+		return plan;
+	}
+
+	private Plan createPlan(Method method, IdempotentListener annotation) {
+		String name = annotation.value();
+		if (name.isBlank() || name.length() > IdempotentConsumer.MAX_LENGTH) {
+			throw new IllegalStateException("@IdempotentListener on " + describe(method)
+					+ " needs a consumer name of 1 to " + IdempotentConsumer.MAX_LENGTH
+					+ " characters, for example @IdempotentListener(\"billing\")");
+		}
+		List<MessageIdExtractor> available = this.extractors.get();
+		List<Source> sources = new ArrayList<>();
+		for (int i = 0; i < method.getParameterCount(); i++) {
+			MethodParameter parameter = new MethodParameter(method, i);
+			for (MessageIdExtractor extractor : available) {
+				if (extractor.supports(parameter)) {
+					sources.add(new Source(i, parameter, extractor));
+				}
+			}
+		}
+		if (sources.isEmpty()) {
+			throw new IllegalStateException("@IdempotentListener(\"" + name + "\") on " + describe(method)
+					+ " has no parameter that carries the message id: add a parameter of type ConsumerRecord"
+					+ " (Kafka), org.springframework.amqp.core.Message (RabbitMQ) or"
+					+ " org.springframework.messaging.Message, or @Header(name = OutboxHeaders.MESSAGE_ID, required = false) String messageId,"
+					+ " or register a MessageIdExtractor that supports one of its parameters");
+		}
+		return new Plan(name, List.copyOf(sources));
+	}
+
+	private static String describe(Method method) {
+		return ClassUtils.getQualifiedMethodName(method);
+	}
+
+	record Plan(String consumer, List<Source> sources) {
+
+		@Nullable String messageId(@Nullable Object[] arguments) {
+			for (Source source : this.sources) {
+				String id = source.extractor().extract(source.parameter(), arguments[source.index()]);
+				if (id != null && !id.isBlank()) {
+					return id;
+				}
+			}
+			return null;
+		}
+
+	}
+
+	record Source(int index, MethodParameter parameter, MessageIdExtractor extractor) {
+
+	}
+
+}

@@ -1,0 +1,34 @@
+package dev.outbox.consumer;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.MethodParameter;
+
+/**
+ * Reads the message id from a header of a Kafka {@link ConsumerRecord} argument.
+ */
+final class KafkaRecordMessageIdExtractor implements MessageIdExtractor {
+
+	private final String headerName;
+
+	KafkaRecordMessageIdExtractor(String headerName) {
+		this.headerName = headerName;
+	}
+
+	@Override
+	public boolean supports(MethodParameter parameter) {
+		return ConsumerRecord.class.isAssignableFrom(parameter.getParameterType());
+	}
+
+	@Override
+	public @Nullable String extract(MethodParameter parameter, @Nullable Object argument) {
+		if (argument instanceof ConsumerRecord<?, ?> record) {
+			Header header = record.headers().lastHeader(this.headerName);
+			return (header != null) ? HeaderValues.asId(header.value()) : null;
+		}
+		return null;
+	}
+
+}

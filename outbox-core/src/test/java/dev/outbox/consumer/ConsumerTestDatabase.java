@@ -1,0 +1,107 @@
+package dev.outbox.consumer;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Map;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.OutboxTables;
+import dev.outbox.test.TestPostgres;
+import org.flywaydb.core.Flyway;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+
+/**
+ * A fresh schema with the outbox tables and an {@code effect} table the test handlers
+ * write to.
+ */
+final class ConsumerTestDatabase implements AutoCloseable {
+
+	final TestPostgres.Database database = TestPostgres.newSchema();
+
+	final HikariDataSource dataSource = this.database.dataSource();
+
+	final DataSourceTransactionManager transactionManager = new DataSourceTransactionManager(this.dataSource);
+
+	final JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
+
+	final OutboxTables tables = new OutboxTables(this.database.schema(), OutboxTables.DEFAULT_EVENT_TABLE,
+			OutboxTables.DEFAULT_PROCESSED_TABLE);
+
+	ConsumerTestDatabase() {
+		Flyway.configure()
+			.dataSource(this.dataSource)
+			.schemas(this.database.schema())
+			.locations("classpath:dev/outbox/db/migration")
+			.table("outbox_schema_history")
+			.placeholders(
+					Map.of("event_table", this.tables.eventTable(), "processed_table", this.tables.processedTable()))
+			.load()
+			.migrate();
+		this.jdbc.execute("create table effect (id serial primary key, message_id varchar(255))");
+	}
+
+	void recordEffect(String messageId) {
+		this.jdbc.update("insert into effect (message_id) values (?)", messageId);
+	}
+
+	int effects() {
+		return count("select count(*) from effect");
+	}
+
+	int processed(String consumer) {
+		return count("select count(*) from " + this.tables.qualifiedProcessedTable() + " where consumer = '" + consumer
+				+ "'");
+	}
+
+	int processed() {
+		return count("select count(*) from " + this.tables.qualifiedProcessedTable());
+	}
+
+	private int count(String sql) {
+		Integer count = this.jdbc.queryForObject(sql, Integer.class);
+		return (count != null) ? count : 0;
+	}
+
+	@Override
+	public void close() {
+		this.database.drop(this.dataSource);
+		this.dataSource.close();
+	}
+
+	/**
+	 * A clock the test moves.
+	 */
+	static final class MutableClock extends Clock {
+
+		private volatile Instant instant;
+
+		MutableClock(Instant instant) {
+			this.instant = instant;
+		}
+
+		void set(Instant instant) {
+			this.instant = instant;
+		}
+
+		@Override
+		public ZoneId getZone() {
+			return ZoneOffset.UTC;
+		}
+
+		@Override
+		public Clock withZone(ZoneId zone) {
+			return this;
+		}
+
+		@Override
+		public Instant instant() {
+			return this.instant;
+		}
+
+	}
+
+}
