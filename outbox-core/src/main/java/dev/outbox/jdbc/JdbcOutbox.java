@@ -1,0 +1,561 @@
+package dev.outbox.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.datasource.ConnectionHolder;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+import dev.outbox.Outbox;
+import dev.outbox.OutboxEvent;
+import dev.outbox.OutboxException;
+import dev.outbox.OutboxTables;
+import dev.outbox.json.JacksonPayloadSerializer;
+import dev.outbox.spi.OutboxCommitListener;
+import dev.outbox.spi.Partitions;
+import dev.outbox.spi.PayloadSerializer;
+
+/**
+ * The PostgreSQL {@link Outbox}: writes each event as a row of the outbox table over the
+ * connection of the current Spring-managed transaction, so it commits or rolls back with
+ * the business change.
+ * <p>
+ * The transaction must be run by a transaction manager that binds a connection of the
+ * same {@link DataSource} ({@code DataSourceTransactionManager},
+ * {@code JdbcTransactionManager}, or {@code JpaTransactionManager} over that
+ * {@code DataSource}); otherwise, and in a read-only transaction, publishing fails at
+ * once with an {@link OutboxException}.
+ * <p>
+ * Before inserting, each call takes a transaction-scoped advisory lock on a hash of each
+ * message key (in the same statement as the insert). Two transactions recording events
+ * with the same key are therefore serialized, so the {@code seq} order of a key's rows is
+ * the order in which their transactions committed. {@link #publishAll(List)} locks the
+ * distinct keys in ascending order. A transaction that publishes several keys in separate
+ * calls, in a different order than a concurrent one, can deadlock; PostgreSQL then aborts
+ * one of them, as with row locks.
+ * <p>
+ * Once per transaction that recorded events, {@code pg_notify(channel, '')} is issued
+ * (delivered by PostgreSQL at commit, so relays in other processes wake up), and the
+ * {@link OutboxCommitListener commit listeners} are called after the commit.
+ * <p>
+ * Create one with {@link #builder(DataSource)}.
+ */
+public final class JdbcOutbox implements Outbox {
+
+	/** Default largest serialized payload, in bytes (1 MiB). */
+	public static final int DEFAULT_MAX_PAYLOAD_SIZE = 1024 * 1024;
+
+	/** Default channel of the PostgreSQL notification sent on commit. */
+	public static final String DEFAULT_NOTIFY_CHANNEL = "outbox";
+
+	/** Longest value of the text columns (destination, aggregate type and id, ...). */
+	static final int MAX_TEXT_LENGTH = 255;
+
+	private static final int MAX_CHANNEL_LENGTH = 63;
+
+	private static final Log logger = LogFactory.getLog(JdbcOutbox.class);
+
+	private static final String COLUMNS = "id, aggregate_type, aggregate_id, event_type, destination, routing_key, "
+			+ "message_key, partition_no, payload, content_type, headers, created_at, available_at";
+
+	private final DataSource dataSource;
+
+	private final OutboxTables tables;
+
+	private final PayloadSerializer serializer;
+
+	private final int maxPayloadSize;
+
+	private final int partitions;
+
+	private final Clock clock;
+
+	private final List<OutboxCommitListener> commitListeners;
+
+	private final @Nullable String notifyChannel;
+
+	private final UuidV7Generator ids;
+
+	private final int lockClass;
+
+	private final String insertOne;
+
+	private final String insertOneAndNotify;
+
+	private final String insertMany;
+
+	private final String insertManyAndNotify;
+
+	private JdbcOutbox(Builder builder) {
+		this.dataSource = builder.dataSource;
+		this.tables = builder.tables;
+		this.serializer = builder.serializer;
+		this.maxPayloadSize = builder.maxPayloadSize;
+		this.partitions = builder.partitions;
+		this.clock = builder.clock;
+		this.commitListeners = List.copyOf(builder.commitListeners);
+		this.notifyChannel = builder.notifyChannel;
+		this.ids = new UuidV7Generator(this.clock);
+		this.lockClass = ("outbox:" + this.tables.qualifiedEventTable()).hashCode();
+		this.insertOne = insertOneSql(false);
+		this.insertOneAndNotify = insertOneSql(this.notifyChannel != null);
+		this.insertMany = insertManySql(false);
+		this.insertManyAndNotify = insertManySql(this.notifyChannel != null);
+	}
+
+	/**
+	 * Start building an outbox that writes over connections of the given data source.
+	 * @param dataSource the data source of the business transactions
+	 * @return a builder
+	 */
+	public static Builder builder(DataSource dataSource) {
+		return new Builder(dataSource);
+	}
+
+	/**
+	 * The tables this outbox writes to.
+	 * @return the tables
+	 */
+	public OutboxTables tables() {
+		return this.tables;
+	}
+
+	/**
+	 * The number of relay partitions the message keys are spread over.
+	 * @return the partition count
+	 */
+	public int partitions() {
+		return this.partitions;
+	}
+
+	/**
+	 * The channel notified on commit, or {@code null} if notifications are off.
+	 * @return the channel
+	 */
+	public @Nullable String notifyChannel() {
+		return this.notifyChannel;
+	}
+
+	@Override
+	public UUID publish(OutboxEvent event) {
+		Objects.requireNonNull(event, "event must not be null");
+		requireTransaction();
+		Instant now = this.clock.instant();
+		Row row = toRow(event, now);
+		write(List.of(row), now);
+		return row.id();
+	}
+
+	@Override
+	public List<UUID> publishAll(List<OutboxEvent> events) {
+		Objects.requireNonNull(events, "events must not be null");
+		requireTransaction();
+		if (events.isEmpty()) {
+			return List.of();
+		}
+		Instant now = this.clock.instant();
+		List<Row> rows = new ArrayList<>(events.size());
+		for (OutboxEvent event : events) {
+			rows.add(toRow(Objects.requireNonNull(event, "events must not contain null"), now));
+		}
+		write(rows, now);
+		return rows.stream().map(Row::id).toList();
+	}
+
+	private void requireTransaction() {
+		if (!TransactionSynchronizationManager.isActualTransactionActive()
+				|| !TransactionSynchronizationManager.isSynchronizationActive()) {
+			throw new OutboxException("No transaction is active: outbox events must be recorded in the transaction of "
+					+ "the business change. Annotate the calling method with @Transactional, or run the code in "
+					+ "TransactionTemplate.execute(..)");
+		}
+		if (TransactionSynchronizationManager.isCurrentTransactionReadOnly()) {
+			throw new OutboxException("The current transaction is read-only: outbox events need a read-write "
+					+ "transaction. Use @Transactional without readOnly = true, or a read-write TransactionTemplate");
+		}
+		if (!(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder)) {
+			throw new OutboxException("The active transaction holds no connection of the outbox's DataSource, so "
+					+ "the event would not commit with it. Run the transaction with a transaction manager for that "
+					+ "DataSource (DataSourceTransactionManager, JdbcTransactionManager, or JpaTransactionManager "
+					+ "whose EntityManagerFactory uses it), annotate the calling method with @Transactional or use "
+					+ "TransactionTemplate");
+		}
+	}
+
+	private Row toRow(OutboxEvent event, Instant now) {
+		checkLength(event, "destination", event.destination());
+		checkLength(event, "routingKey", event.routingKey());
+		checkLength(event, "aggregateType", event.aggregateType());
+		checkLength(event, "aggregateId", event.aggregateId());
+		checkLength(event, "eventType", event.eventType());
+		checkLength(event, "key", event.key());
+		for (Map.Entry<String, String> header : event.headers().entrySet()) {
+			if (!HeadersJson.isStorable(header.getKey()) || !HeadersJson.isStorable(header.getValue())) {
+				throw new OutboxException("Header '" + header.getKey().replace('\u0000', '?') + "' of event type '"
+						+ event.eventType() + "' for destination '" + event.destination()
+						+ "' contains a NUL character, which PostgreSQL jsonb cannot store: remove it");
+			}
+		}
+		byte[] payload;
+		try {
+			payload = this.serializer.serialize(event.payload());
+		}
+		catch (RuntimeException ex) {
+			// the cause's message is left out: it may quote the payload
+			throw new OutboxException("Could not serialize the payload of event type '" + event.eventType()
+					+ "' for destination '" + event.destination() + "' with "
+					+ this.serializer.getClass().getSimpleName() + " (" + ex.getClass().getName()
+					+ "): make the payload serializable, or configure another PayloadSerializer", ex);
+		}
+		if (payload.length > this.maxPayloadSize) {
+			throw new OutboxException("The payload of event type '" + event.eventType() + "' for destination '"
+					+ event.destination() + "' is " + payload.length + " bytes, over the limit of "
+					+ this.maxPayloadSize + " bytes (outbox.max-payload-size): send a smaller payload, for "
+					+ "example a reference to the data, or raise the limit");
+		}
+		Instant availableAt = (event.availableAt() != null) ? event.availableAt() : now;
+		return new Row(this.ids.next(), event, Partitions.of(event.key(), this.partitions), payload,
+				HeadersJson.write(event.headers()), availableAt);
+	}
+
+	private static void checkLength(OutboxEvent event, String name, @Nullable String value) {
+		if (value != null && value.length() > MAX_TEXT_LENGTH) {
+			throw new OutboxException("The " + name + " of event type '" + abbreviate(event.eventType())
+					+ "' for destination '" + abbreviate(event.destination()) + "' is " + value.length()
+					+ " characters long, over the limit of " + MAX_TEXT_LENGTH + ": shorten it");
+		}
+	}
+
+	private static String abbreviate(String value) {
+		return (value.length() <= 80) ? value : value.substring(0, 77) + "...";
+	}
+
+	private void write(List<Row> rows, Instant now) {
+		boolean first = findSynchronization() == null;
+		Connection connection = DataSourceUtils.getConnection(this.dataSource);
+		try {
+			if (rows.size() == 1) {
+				insertOne(connection, rows.get(0), now, first);
+			}
+			else {
+				insertMany(connection, rows, now, first);
+			}
+		}
+		catch (SQLException ex) {
+			throw new OutboxException("Could not record " + rows.size() + " outbox event(s) in "
+					+ this.tables.qualifiedEventTable() + ": " + ex.getMessage(), ex);
+		}
+		finally {
+			DataSourceUtils.releaseConnection(connection, this.dataSource);
+		}
+		if (first) {
+			TransactionSynchronizationManager.registerSynchronization(new CommitSynchronization(this));
+		}
+	}
+
+	private @Nullable CommitSynchronization findSynchronization() {
+		for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
+			if (synchronization instanceof CommitSynchronization commit && commit.outbox == this) {
+				return commit;
+			}
+		}
+		return null;
+	}
+
+	private void insertOne(Connection connection, Row row, Instant now, boolean notify) throws SQLException {
+		try (PreparedStatement statement = connection
+			.prepareStatement(notify ? this.insertOneAndNotify : this.insertOne)) {
+			int i = 1;
+			statement.setInt(i++, this.lockClass);
+			statement.setInt(i++, row.event().key().hashCode());
+			if (notify && this.notifyChannel != null) {
+				statement.setString(i++, this.notifyChannel);
+			}
+			OutboxEvent event = row.event();
+			statement.setObject(i++, row.id());
+			statement.setString(i++, event.aggregateType());
+			statement.setString(i++, event.aggregateId());
+			statement.setString(i++, event.eventType());
+			statement.setString(i++, event.destination());
+			if (event.routingKey() != null) {
+				statement.setString(i++, event.routingKey());
+			}
+			else {
+				statement.setNull(i++, Types.VARCHAR);
+			}
+			statement.setString(i++, event.key());
+			statement.setInt(i++, row.partition());
+			statement.setBytes(i++, row.payload());
+			statement.setString(i++, this.serializer.contentType());
+			statement.setString(i++, row.headers());
+			statement.setObject(i++, timestamp(now));
+			statement.setObject(i++, timestamp(row.availableAt()));
+			statement.executeUpdate();
+		}
+	}
+
+	private void insertMany(Connection connection, List<Row> rows, Instant now, boolean notify) throws SQLException {
+		TreeSet<Integer> lockKeys = new TreeSet<>();
+		int size = rows.size();
+		UUID[] ids = new UUID[size];
+		String[] aggregateTypes = new String[size];
+		String[] aggregateIds = new String[size];
+		String[] eventTypes = new String[size];
+		String[] destinations = new String[size];
+		String[] routingKeys = new String[size];
+		String[] keys = new String[size];
+		Integer[] partitionNumbers = new Integer[size];
+		byte[][] payloads = new byte[size][];
+		String[] headers = new String[size];
+		String[] availableAts = new String[size];
+		for (int r = 0; r < size; r++) {
+			Row row = rows.get(r);
+			OutboxEvent event = row.event();
+			lockKeys.add(event.key().hashCode());
+			ids[r] = row.id();
+			aggregateTypes[r] = event.aggregateType();
+			aggregateIds[r] = event.aggregateId();
+			eventTypes[r] = event.eventType();
+			destinations[r] = event.destination();
+			routingKeys[r] = event.routingKey();
+			keys[r] = event.key();
+			partitionNumbers[r] = row.partition();
+			payloads[r] = row.payload();
+			headers[r] = row.headers();
+			availableAts[r] = row.availableAt().toString();
+		}
+		try (PreparedStatement statement = connection
+			.prepareStatement(notify ? this.insertManyAndNotify : this.insertMany)) {
+			int i = 1;
+			statement.setInt(i++, this.lockClass);
+			statement.setArray(i++, connection.createArrayOf("int4", lockKeys.toArray(Integer[]::new)));
+			if (notify && this.notifyChannel != null) {
+				statement.setString(i++, this.notifyChannel);
+			}
+			statement.setString(i++, this.serializer.contentType());
+			statement.setObject(i++, timestamp(now));
+			statement.setArray(i++, connection.createArrayOf("uuid", ids));
+			statement.setArray(i++, connection.createArrayOf("text", aggregateTypes));
+			statement.setArray(i++, connection.createArrayOf("text", aggregateIds));
+			statement.setArray(i++, connection.createArrayOf("text", eventTypes));
+			statement.setArray(i++, connection.createArrayOf("text", destinations));
+			statement.setArray(i++, connection.createArrayOf("text", routingKeys));
+			statement.setArray(i++, connection.createArrayOf("text", keys));
+			statement.setArray(i++, connection.createArrayOf("int4", partitionNumbers));
+			statement.setArray(i++, connection.createArrayOf("bytea", payloads));
+			statement.setArray(i++, connection.createArrayOf("text", headers));
+			statement.setArray(i++, connection.createArrayOf("text", availableAts));
+			statement.executeUpdate();
+		}
+	}
+
+	private String insertOneSql(boolean notify) {
+		return "with outbox_lock as (select pg_advisory_xact_lock(?, ?))"
+				+ (notify ? ", outbox_notify as (select pg_notify(?, ''))" : "") + " insert into "
+				+ this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
+				+ " select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ? from outbox_lock"
+				+ (notify ? ", outbox_notify" : "");
+	}
+
+	private String insertManySql(boolean notify) {
+		// the locks are taken in array order (ascending) by the aggregate, which must
+		// finish
+		// before the first row can be joined and inserted; rows are inserted in list
+		// order
+		return "with outbox_lock as (select count(pg_advisory_xact_lock(?, k)) as n from unnest(cast(? as int4[])) as k)"
+				+ (notify ? ", outbox_notify as (select pg_notify(?, ''))" : "") + " insert into "
+				+ this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
+				+ " select e.id, e.aggregate_type, e.aggregate_id, e.event_type, e.destination, e.routing_key,"
+				+ " e.message_key, e.partition_no, e.payload, ?, cast(e.headers as jsonb), ?,"
+				+ " cast(e.available_at as timestamptz) from outbox_lock" + (notify ? ", outbox_notify" : "")
+				+ ", unnest(cast(? as uuid[]), cast(? as text[]), cast(? as text[]), cast(? as text[]),"
+				+ " cast(? as text[]), cast(? as text[]), cast(? as text[]), cast(? as int4[]), cast(? as bytea[]),"
+				+ " cast(? as text[]), cast(? as text[])) with ordinality as e(id, aggregate_type, aggregate_id,"
+				+ " event_type, destination, routing_key, message_key, partition_no, payload, headers, available_at,"
+				+ " ord) order by e.ord";
+	}
+
+	private static OffsetDateTime timestamp(Instant instant) {
+		return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+	}
+
+	private void afterCommit() {
+		for (OutboxCommitListener listener : this.commitListeners) {
+			try {
+				listener.afterCommit();
+			}
+			catch (Throwable ex) {
+				logger.warn("Outbox commit listener " + listener + " failed; the relay will still find the events "
+						+ "at its next poll", ex);
+			}
+		}
+	}
+
+	/**
+	 * An event ready to insert.
+	 */
+	private record Row(UUID id, OutboxEvent event, int partition, byte[] payload, String headers, Instant availableAt) {
+
+	}
+
+	/**
+	 * Registered once per transaction that recorded events; marks that the notification
+	 * was sent and calls the commit listeners after the commit.
+	 */
+	private static final class CommitSynchronization implements TransactionSynchronization {
+
+		private final JdbcOutbox outbox;
+
+		CommitSynchronization(JdbcOutbox outbox) {
+			this.outbox = outbox;
+		}
+
+		@Override
+		public void afterCommit() {
+			this.outbox.afterCommit();
+		}
+
+	}
+
+	/**
+	 * Builder of {@link JdbcOutbox}.
+	 */
+	public static final class Builder {
+
+		private final DataSource dataSource;
+
+		private OutboxTables tables = OutboxTables.defaults();
+
+		private PayloadSerializer serializer;
+
+		private int maxPayloadSize = DEFAULT_MAX_PAYLOAD_SIZE;
+
+		private int partitions = Partitions.DEFAULT_COUNT;
+
+		private Clock clock = Clock.systemUTC();
+
+		private List<OutboxCommitListener> commitListeners = List.of();
+
+		private @Nullable String notifyChannel = DEFAULT_NOTIFY_CHANNEL;
+
+		private Builder(DataSource dataSource) {
+			this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+			this.serializer = new JacksonPayloadSerializer();
+		}
+
+		/**
+		 * Set the table names (default: {@link OutboxTables#defaults()}).
+		 * @param tables the tables
+		 * @return this builder
+		 */
+		public Builder tables(OutboxTables tables) {
+			this.tables = Objects.requireNonNull(tables, "tables must not be null");
+			return this;
+		}
+
+		/**
+		 * Set the payload serializer (default: {@link JacksonPayloadSerializer}).
+		 * @param serializer the serializer
+		 * @return this builder
+		 */
+		public Builder serializer(PayloadSerializer serializer) {
+			this.serializer = Objects.requireNonNull(serializer, "serializer must not be null");
+			return this;
+		}
+
+		/**
+		 * Set the largest serialized payload accepted, in bytes (default:
+		 * {@link #DEFAULT_MAX_PAYLOAD_SIZE}). A larger payload fails the publish call.
+		 * @param bytes the limit, at least 1
+		 * @return this builder
+		 */
+		public Builder maxPayloadSize(int bytes) {
+			if (bytes < 1) {
+				throw new IllegalArgumentException("maxPayloadSize must be at least 1 byte, was " + bytes);
+			}
+			this.maxPayloadSize = bytes;
+			return this;
+		}
+
+		/**
+		 * Set the number of relay partitions (default: {@link Partitions#DEFAULT_COUNT});
+		 * it must be the relay's.
+		 * @param partitions the partition count, at least 1
+		 * @return this builder
+		 */
+		public Builder partitions(int partitions) {
+			if (partitions < 1) {
+				throw new IllegalArgumentException("partitions must be at least 1, was " + partitions);
+			}
+			this.partitions = partitions;
+			return this;
+		}
+
+		/**
+		 * Set the clock for message ids and timestamps (default: system UTC).
+		 * @param clock the clock
+		 * @return this builder
+		 */
+		public Builder clock(Clock clock) {
+			this.clock = Objects.requireNonNull(clock, "clock must not be null");
+			return this;
+		}
+
+		/**
+		 * Set the listeners called after the commit of a transaction that recorded
+		 * events, in list order.
+		 * @param listeners the listeners
+		 * @return this builder
+		 */
+		public Builder commitListeners(List<OutboxCommitListener> listeners) {
+			this.commitListeners = List.copyOf(listeners);
+			return this;
+		}
+
+		/**
+		 * Set the PostgreSQL channel notified once per transaction that recorded events
+		 * (delivered at commit), or {@code null} or empty to send no notification
+		 * (default: {@link #DEFAULT_NOTIFY_CHANNEL}).
+		 * @param channel the channel, at most 63 characters
+		 * @return this builder
+		 */
+		public Builder notifyChannel(@Nullable String channel) {
+			if (channel != null && channel.length() > MAX_CHANNEL_LENGTH) {
+				throw new IllegalArgumentException(
+						"notifyChannel must be at most " + MAX_CHANNEL_LENGTH + " characters, was '" + channel + "'");
+			}
+			this.notifyChannel = (channel == null || channel.isEmpty()) ? null : channel;
+			return this;
+		}
+
+		/**
+		 * Build the outbox.
+		 * @return the outbox
+		 */
+		public JdbcOutbox build() {
+			return new JdbcOutbox(this);
+		}
+
+	}
+
+}

@@ -1,0 +1,79 @@
+package dev.outbox.jdbc;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link UuidV7Generator}.
+ */
+class UuidV7GeneratorTests {
+
+	private static final Instant NOW = Instant.parse("2030-01-02T03:04:05.678Z");
+
+	@Test
+	void idsCarryVersionVariantAndClockMillis() {
+		UUID id = new UuidV7Generator(Clock.fixed(NOW, ZoneOffset.UTC)).next();
+		assertThat(id.version()).isEqualTo(7);
+		assertThat(id.variant()).isEqualTo(2);
+		assertThat(id.getMostSignificantBits() >>> 16).isEqualTo(NOW.toEpochMilli());
+	}
+
+	@Test
+	void idsIncreaseWithinOneMillisecondBeyondTheCounterRange() {
+		UuidV7Generator generator = new UuidV7Generator(Clock.fixed(NOW, ZoneOffset.UTC), new Random(1));
+		List<UUID> ids = new ArrayList<>();
+		for (int i = 0; i < 10_000; i++) {
+			ids.add(generator.next());
+		}
+		assertThat(ids).isSorted().doesNotHaveDuplicates();
+		assertThat(ids.get(0).getMostSignificantBits() >>> 16).isEqualTo(NOW.toEpochMilli());
+	}
+
+	@Test
+	void idsNeverGoBackWhenTheClockDoes() {
+		MutableClock clock = new MutableClock(NOW);
+		UuidV7Generator generator = new UuidV7Generator(clock);
+		UUID before = generator.next();
+		clock.instant = NOW.minusSeconds(10);
+		UUID after = generator.next();
+		assertThat(after).isGreaterThan(before);
+		clock.instant = NOW.plusMillis(1);
+		assertThat(generator.next()).isGreaterThan(after);
+	}
+
+	private static final class MutableClock extends Clock {
+
+		private Instant instant;
+
+		MutableClock(Instant instant) {
+			this.instant = instant;
+		}
+
+		@Override
+		public ZoneId getZone() {
+			return ZoneOffset.UTC;
+		}
+
+		@Override
+		public Clock withZone(ZoneId zone) {
+			return this;
+		}
+
+		@Override
+		public Instant instant() {
+			return this.instant;
+		}
+
+	}
+
+}
