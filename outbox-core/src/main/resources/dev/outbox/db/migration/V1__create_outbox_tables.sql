@@ -29,6 +29,8 @@ create table ${event_table} (
 create index ${event_table}_pending_idx on ${event_table} (partition_no, seq) where status = 'PENDING';
 -- pending rows that are not due yet (delayed or backing off) block their key
 create index ${event_table}_due_idx on ${event_table} (available_at) where status = 'PENDING';
+-- a key whose head event is being retried sends only that head (no reordering behind a failure)
+create index ${event_table}_retry_idx on ${event_table} (message_key) where status = 'PENDING' and attempts > 0;
 -- parked rows block their key until replayed or discarded
 create index ${event_table}_parked_idx on ${event_table} (message_key) where status = 'PARKED';
 -- retention purge of published rows

@@ -1,0 +1,120 @@
+package dev.outbox.amqp;
+
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import dev.outbox.OutboxHeaders;
+import dev.outbox.spi.OutboxMessage;
+import dev.outbox.spi.OutboxSender;
+
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.MessageDeliveryMode;
+import org.springframework.amqp.core.MessageProperties;
+import org.springframework.amqp.core.ReturnedMessage;
+import org.springframework.amqp.rabbit.connection.ConnectionFactory;
+import org.springframework.amqp.rabbit.connection.CorrelationData;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+
+/**
+ * Sends outbox messages to RabbitMQ: the destination is the exchange, the routing key the
+ * event's ({@link OutboxMessage#effectiveRoutingKey()}), the message id property the
+ * outbox message id; the message is persistent and carries the {@link OutboxHeaders} and
+ * the event's own headers.
+ * <p>
+ * A future completes only on a positive publisher confirm for a message that was routed:
+ * a nack, a return (unroutable: no queue bound) or a lost channel fails it. A batch is
+ * published on one channel, so messages of one key keep their order. The template's
+ * connection factory must have correlated publisher confirms and publisher returns
+ * enabled; the template is set to {@code mandatory}.
+ */
+public final class RabbitOutboxSender implements OutboxSender {
+
+	/** The name destinations refer to: {@value}. */
+	public static final String NAME = "rabbit";
+
+	private final RabbitTemplate template;
+
+	/**
+	 * Create a sender.
+	 * @param template a template on a connection factory with
+	 * {@code ConfirmType.CORRELATED} publisher confirms and publisher returns
+	 * @throws IllegalArgumentException if confirms or returns are not enabled
+	 */
+	public RabbitOutboxSender(RabbitTemplate template) {
+		ConnectionFactory connectionFactory = template.getConnectionFactory();
+		if (!connectionFactory.isPublisherConfirms() || !connectionFactory.isPublisherReturns()) {
+			throw new IllegalArgumentException(
+					"The outbox RabbitMQ sender needs a connection factory with correlated publisher confirms and publisher returns (CachingConnectionFactory.setPublisherConfirmType(ConfirmType.CORRELATED), setPublisherReturns(true)), so that an unconfirmed or unroutable message is never taken as delivered");
+		}
+		template.setMandatory(true);
+		this.template = template;
+	}
+
+	@Override
+	public String name() {
+		return NAME;
+	}
+
+	@Override
+	public CompletableFuture<Void> send(OutboxMessage message) {
+		return sendAll(List.of(message)).get(0);
+	}
+
+	@Override
+	public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
+		List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
+		try {
+			this.template.invoke((operations) -> {
+				for (OutboxMessage message : messages) {
+					CorrelationData correlation = new CorrelationData(message.id().toString());
+					CompletableFuture<Void> future = correlation.getFuture().thenApply((confirm) -> {
+						if (!confirm.ack()) {
+							throw new IllegalStateException("RabbitMQ nacked the message to exchange '"
+									+ message.destination() + "': " + confirm.reason());
+						}
+						ReturnedMessage returned = correlation.getReturned();
+						if (returned != null) {
+							throw new IllegalStateException("RabbitMQ returned the message as unroutable: exchange '"
+									+ returned.getExchange() + "', routing key '" + returned.getRoutingKey() + "': "
+									+ returned.getReplyCode() + " " + returned.getReplyText());
+						}
+						return null;
+					});
+					operations.send(message.destination(), message.effectiveRoutingKey(), toMessage(message),
+							correlation);
+					futures.add(future);
+				}
+				return null;
+			});
+		}
+		catch (RuntimeException ex) {
+			// the messages not handed to the broker fail; those sent keep their futures
+			while (futures.size() < messages.size()) {
+				futures.add(CompletableFuture.failedFuture(ex));
+			}
+		}
+		return futures;
+	}
+
+	static Message toMessage(OutboxMessage message) {
+		MessageProperties properties = new MessageProperties();
+		properties.setMessageId(message.id().toString());
+		properties.setContentType(message.contentType());
+		properties.setDeliveryMode(MessageDeliveryMode.PERSISTENT);
+		properties.setType(message.eventType());
+		properties.setTimestamp(Date.from(message.createdAt()));
+		for (Map.Entry<String, String> header : message.headers().entrySet()) {
+			properties.setHeader(header.getKey(), header.getValue());
+		}
+		properties.setHeader(OutboxHeaders.MESSAGE_ID, message.id().toString());
+		properties.setHeader(OutboxHeaders.EVENT_TYPE, message.eventType());
+		properties.setHeader(OutboxHeaders.AGGREGATE_TYPE, message.aggregateType());
+		properties.setHeader(OutboxHeaders.AGGREGATE_ID, message.aggregateId());
+		properties.setHeader(OutboxHeaders.CREATED_AT, message.createdAt().toString());
+		return new Message(message.payload(), properties);
+	}
+
+}

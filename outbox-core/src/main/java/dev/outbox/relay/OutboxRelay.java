@@ -1,0 +1,912 @@
+package dev.outbox.relay;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.DoubleSupplier;
+
+import javax.sql.DataSource;
+
+import dev.outbox.OutboxTables;
+import dev.outbox.spi.OutboxMessage;
+import dev.outbox.spi.OutboxRelayListener;
+import dev.outbox.spi.OutboxSender;
+import dev.outbox.spi.Partitions;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.core.retry.RetryException;
+import org.springframework.core.retry.RetryPolicy;
+import org.springframework.core.retry.RetryTemplate;
+
+/**
+ * Delivers committed outbox events to the broker: a polling publisher woken on commit.
+ * <p>
+ * Each instance owns a share of the relay partitions (leases renewed by heartbeats, see
+ * the table {@code <event table>_lease}); it reads the due pending events of its
+ * partitions in insertion order, sends them in bulk through the {@link OutboxSender} of
+ * their destination, waits for every confirm, and marks the confirmed ones published in
+ * one statement. Failed events are retried with exponential backoff and jitter, and
+ * parked after {@code maxAttempts}; the later events of a parked or backing-off key wait
+ * behind it while other keys keep flowing. No connection or row lock is held while
+ * waiting on the broker.
+ * <p>
+ * Built with {@link #builder(DataSource, OutboxTables)}; {@link #start()} and
+ * {@link #stop()} control it, {@link #wakeUp()} makes it look for work at once.
+ */
+public final class OutboxRelay {
+
+	/** Default maximum number of events sent in one batch. */
+	public static final int DEFAULT_BATCH_SIZE = 500;
+
+	/** Default interval between polls when nothing wakes the relay. */
+	public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+
+	/** Default time to wait for the confirms of a batch. */
+	public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(10);
+
+	/** Default number of failed attempts after which an event is parked. */
+	public static final int DEFAULT_MAX_ATTEMPTS = 10;
+
+	/** Default delay after the first failure. */
+	public static final Duration DEFAULT_BACKOFF_INITIAL_INTERVAL = Duration.ofSeconds(1);
+
+	/** Default factor applied to the delay per further failure. */
+	public static final double DEFAULT_BACKOFF_MULTIPLIER = 2.0;
+
+	/** Default upper bound of the delay between attempts. */
+	public static final Duration DEFAULT_BACKOFF_MAX_INTERVAL = Duration.ofMinutes(5);
+
+	/** Default fraction by which a delay is randomly shortened. */
+	public static final double DEFAULT_BACKOFF_JITTER = 0.5;
+
+	/** Default duration of a partition lease; heartbeats run every third of it. */
+	public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(30);
+
+	/** Default time published rows are kept: zero, deleted when confirmed. */
+	public static final Duration DEFAULT_RETENTION = Duration.ZERO;
+
+	/** Default interval between purges of published rows past their retention. */
+	public static final Duration DEFAULT_PURGE_INTERVAL = Duration.ofMinutes(1);
+
+	/** Default number of rows deleted per purge statement. */
+	public static final int DEFAULT_PURGE_BATCH_SIZE = 1000;
+
+	private static final Log logger = LogFactory.getLog(OutboxRelay.class);
+
+	private static final int MAX_ERROR_LENGTH = 2000;
+
+	private final DataSource dataSource;
+
+	private final Map<String, OutboxSender> senders;
+
+	private final @Nullable String defaultBroker;
+
+	private final Map<String, String> destinations;
+
+	private final int batchSize;
+
+	private final Duration pollInterval;
+
+	private final Duration sendTimeout;
+
+	private final int maxAttempts;
+
+	private final Backoff backoff;
+
+	private final Duration leaseDuration;
+
+	private final Duration retention;
+
+	private final Duration purgeInterval;
+
+	private final int purgeBatchSize;
+
+	private final String instanceId;
+
+	private final @Nullable String notifyChannel;
+
+	private final Clock clock;
+
+	private final DoubleSupplier random;
+
+	private final OutboxRelayListener listener;
+
+	private final RelayStore store;
+
+	private final PartitionLeases leases;
+
+	private final RetryTemplate storeRetry;
+
+	/** Held for a whole batch; taken by the lease manager to release partitions. */
+	private final ReentrantLock batchLock = new ReentrantLock(true);
+
+	private final Semaphore wakeUps = new Semaphore(0);
+
+	private final Object lifecycleMonitor = new Object();
+
+	private volatile boolean running;
+
+	private @Nullable Thread loopThread;
+
+	private @Nullable ScheduledExecutorService scheduler;
+
+	private @Nullable NotificationListener notificationListener;
+
+	private OutboxRelay(Builder builder) {
+		this.dataSource = builder.dataSource;
+		Map<String, OutboxSender> byName = new LinkedHashMap<>();
+		for (OutboxSender sender : builder.senders) {
+			if (byName.putIfAbsent(sender.name(), sender) != null) {
+				throw new IllegalArgumentException("Two outbox senders are named '" + sender.name() + "'");
+			}
+		}
+		this.senders = Map.copyOf(byName);
+		this.defaultBroker = (builder.defaultBroker != null) ? builder.defaultBroker
+				: (byName.size() == 1) ? byName.keySet().iterator().next() : null;
+		if (this.defaultBroker != null && !byName.containsKey(this.defaultBroker)) {
+			throw new IllegalArgumentException(
+					"The outbox broker '" + this.defaultBroker + "' has no sender; available: " + byName.keySet());
+		}
+		builder.destinations.forEach((destination, broker) -> {
+			if (!byName.containsKey(broker)) {
+				throw new IllegalArgumentException("The outbox destination '" + destination + "' is routed to broker '"
+						+ broker + "', which has no sender; available: " + byName.keySet());
+			}
+		});
+		this.destinations = Map.copyOf(builder.destinations);
+		this.batchSize = requirePositive(builder.batchSize, "batch size");
+		this.pollInterval = requirePositive(builder.pollInterval, "poll interval");
+		this.sendTimeout = requirePositive(builder.sendTimeout, "send timeout");
+		this.maxAttempts = requirePositive(builder.maxAttempts, "max attempts");
+		this.backoff = new Backoff(builder.backoffInitialInterval, builder.backoffMultiplier,
+				builder.backoffMaxInterval, builder.backoffJitter);
+		this.leaseDuration = requirePositive(builder.leaseDuration, "lease duration");
+		if (this.sendTimeout.multipliedBy(2).compareTo(this.leaseDuration) > 0) {
+			throw new IllegalArgumentException("The send timeout (" + this.sendTimeout
+					+ ") must be at most half the lease duration (" + this.leaseDuration
+					+ ") so a batch completes while its partitions are owned; raise the lease duration or lower the send timeout");
+		}
+		if (builder.retention.isNegative()) {
+			throw new IllegalArgumentException("Retention must not be negative");
+		}
+		this.retention = builder.retention;
+		this.purgeInterval = requirePositive(builder.purgeInterval, "purge interval");
+		this.purgeBatchSize = requirePositive(builder.purgeBatchSize, "purge batch size");
+		this.instanceId = (builder.instanceId != null) ? builder.instanceId : defaultInstanceId();
+		if (builder.notifyChannel != null && !OutboxTables.isValidIdentifier(builder.notifyChannel)) {
+			throw new IllegalArgumentException(
+					"Invalid notify channel '" + builder.notifyChannel + "': use a plain lower-case SQL identifier");
+		}
+		this.notifyChannel = builder.notifyChannel;
+		this.clock = builder.clock;
+		this.random = builder.random;
+		this.listener = builder.listener;
+		this.store = new RelayStore(builder.dataSource, builder.tables);
+		this.leases = new PartitionLeases(builder.dataSource, builder.tables, this.instanceId,
+				requirePositive(builder.partitions, "partitions"), this.leaseDuration, this.clock, this.batchLock);
+		this.storeRetry = new RetryTemplate(RetryPolicy.builder()
+			.maxRetries(5)
+			.delay(Duration.ofMillis(100))
+			.multiplier(2.0)
+			.maxDelay(Duration.ofSeconds(2))
+			.jitter(Duration.ofMillis(50))
+			.build());
+	}
+
+	/**
+	 * Start building a relay.
+	 * @param dataSource the data source of the outbox tables
+	 * @param tables the outbox table names
+	 * @return a builder
+	 */
+	public static Builder builder(DataSource dataSource, OutboxTables tables) {
+		return new Builder(dataSource, tables);
+	}
+
+	/**
+	 * Start relaying: register this instance, acquire its share of partitions and start
+	 * the relay, heartbeat and listen threads. Does nothing if already running.
+	 */
+	public void start() {
+		synchronized (this.lifecycleMonitor) {
+			if (this.running) {
+				return;
+			}
+			this.leases.initialize();
+			this.leases.heartbeat();
+			this.running = true;
+			ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor((runnable) -> {
+				Thread thread = new Thread(runnable, "outbox-relay-heartbeat");
+				thread.setDaemon(true);
+				return thread;
+			});
+			long heartbeatMillis = Math.max(1, this.leaseDuration.toMillis() / 3);
+			executor.scheduleWithFixedDelay(this::heartbeat, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
+			if (!this.retention.isZero()) {
+				executor.scheduleWithFixedDelay(this::purge, this.purgeInterval.toMillis(),
+						this.purgeInterval.toMillis(), TimeUnit.MILLISECONDS);
+			}
+			this.scheduler = executor;
+			if (this.notifyChannel != null) {
+				NotificationListener notifications = new NotificationListener(this.dataSource, this.notifyChannel,
+						this::wakeUp);
+				notifications.start("outbox-relay-listen");
+				this.notificationListener = notifications;
+			}
+			Thread loop = new Thread(this::loop, "outbox-relay");
+			loop.setDaemon(true);
+			this.loopThread = loop;
+			loop.start();
+			logger.info("Outbox relay " + this.instanceId + " started, owning partitions " + this.leases.owned());
+		}
+	}
+
+	/**
+	 * Stop relaying: stop claiming, let the batch in flight finish (within the send
+	 * timeout and a margin), release the partitions and remove this instance, so other
+	 * instances take over at once. Does nothing if not running.
+	 */
+	public void stop() {
+		synchronized (this.lifecycleMonitor) {
+			if (!this.running) {
+				return;
+			}
+			this.running = false;
+			this.wakeUps.release();
+			NotificationListener notifications = this.notificationListener;
+			if (notifications != null) {
+				notifications.stop();
+				this.notificationListener = null;
+			}
+			ScheduledExecutorService executor = this.scheduler;
+			if (executor != null) {
+				executor.shutdownNow();
+				this.scheduler = null;
+			}
+			boolean idle = false;
+			Thread loop = this.loopThread;
+			try {
+				if (loop != null) {
+					loop.join(this.sendTimeout.plusSeconds(5).toMillis());
+				}
+				if (executor != null) {
+					executor.awaitTermination(5, TimeUnit.SECONDS);
+				}
+				idle = (loop == null || !loop.isAlive());
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			this.loopThread = null;
+			if (idle) {
+				try {
+					this.leases.releaseAll();
+				}
+				catch (RuntimeException ex) {
+					logger.warn(
+							"Outbox relay " + this.instanceId
+									+ " could not release its partitions; they are taken over when the leases expire",
+							ex);
+				}
+				logger.info("Outbox relay " + this.instanceId + " stopped");
+			}
+			else {
+				logger.warn("Outbox relay " + this.instanceId
+						+ " did not finish its batch in time; its partitions are taken over when the leases expire");
+			}
+		}
+	}
+
+	/**
+	 * Whether the relay is running.
+	 * @return whether it was started and not stopped
+	 */
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	/**
+	 * Look for events at once instead of at the next poll, for example right after a
+	 * commit. Returns immediately.
+	 */
+	public void wakeUp() {
+		if (this.wakeUps.availablePermits() == 0) {
+			this.wakeUps.release();
+		}
+	}
+
+	/**
+	 * The id of this relay instance in the instance and lease tables.
+	 * @return the instance id
+	 */
+	public String instanceId() {
+		return this.instanceId;
+	}
+
+	/**
+	 * The partitions this instance currently owns.
+	 * @return the partitions, sorted
+	 */
+	public Set<Integer> ownedPartitions() {
+		return this.leases.owned();
+	}
+
+	/**
+	 * Run one batch now on the calling thread, whether or not the relay is started
+	 * (partitions must be owned, so after {@link #start()} or for tests).
+	 * @return the number of events sent
+	 */
+	int relayOnce() {
+		this.batchLock.lock();
+		try {
+			Instant now = this.clock.instant();
+			// only partitions whose lease outlives the send with a margin
+			Set<Integer> partitions = this.leases.ownedUntil(now.plus(this.sendTimeout).plus(margin()));
+			if (partitions.isEmpty()) {
+				return 0;
+			}
+			List<ClaimedEvent> batch = this.store.fetch(partitions, now, this.batchSize);
+			if (batch.isEmpty()) {
+				return 0;
+			}
+			deliver(batch);
+			return batch.size();
+		}
+		finally {
+			this.batchLock.unlock();
+		}
+	}
+
+	private Duration margin() {
+		return this.leaseDuration.dividedBy(10);
+	}
+
+	private void loop() {
+		long errorDelay = 100;
+		while (this.running) {
+			boolean full = false;
+			try {
+				full = relayOnce() >= this.batchSize;
+				errorDelay = 100;
+			}
+			catch (RuntimeException ex) {
+				logger.warn("Outbox relay " + this.instanceId + " failed to relay a batch; retrying in " + errorDelay
+						+ " ms: " + ex);
+				full = false;
+				sleepQuietly(errorDelay);
+				errorDelay = Math.min(errorDelay * 2, this.pollInterval.toMillis() * 10);
+			}
+			if (!full && this.running) {
+				try {
+					this.wakeUps.tryAcquire(this.pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+					this.wakeUps.drainPermits();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return;
+				}
+			}
+		}
+	}
+
+	private void deliver(List<ClaimedEvent> batch) {
+		List<CompletableFuture<Void>> futures = send(batch);
+		Instant deadline = this.clock.instant().plus(this.sendTimeout);
+		List<ClaimedEvent> confirmed = new ArrayList<>(batch.size());
+		Map<ClaimedEvent, Throwable> failed = new LinkedHashMap<>();
+		for (int i = 0; i < batch.size(); i++) {
+			ClaimedEvent event = batch.get(i);
+			CompletableFuture<Void> future = futures.get(i);
+			try {
+				long remaining = Math.max(0, Duration.between(this.clock.instant(), deadline).toMillis());
+				future.get(remaining, TimeUnit.MILLISECONDS);
+				confirmed.add(event);
+			}
+			catch (TimeoutException ex) {
+				future.cancel(false);
+				failed.put(event, new TimeoutException(
+						"No broker confirm within the send timeout of " + this.sendTimeout.toMillis() + " ms"));
+			}
+			catch (ExecutionException ex) {
+				failed.put(event, (ex.getCause() != null) ? ex.getCause() : ex);
+			}
+			catch (CancellationException ex) {
+				failed.put(event, ex);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				failed.put(event, ex);
+			}
+		}
+		Instant confirmedAt = this.clock.instant();
+		if (!confirmed.isEmpty()) {
+			markPublished(confirmed, confirmedAt);
+		}
+		if (!failed.isEmpty()) {
+			markFailed(failed, confirmedAt);
+		}
+	}
+
+	private List<CompletableFuture<Void>> send(List<ClaimedEvent> batch) {
+		List<CompletableFuture<Void>> futures = new ArrayList<>(batch.size());
+		Map<OutboxSender, List<Integer>> bySender = new LinkedHashMap<>();
+		for (int i = 0; i < batch.size(); i++) {
+			OutboxMessage message = batch.get(i).message();
+			OutboxSender sender = senderFor(message.destination());
+			if (sender == null) {
+				futures.add(CompletableFuture
+					.failedFuture(new IllegalStateException("No outbox sender for destination '" + message.destination()
+							+ "': route it with outbox.relay.destinations or set outbox.relay.broker (senders: "
+							+ this.senders.keySet() + ")")));
+			}
+			else {
+				futures.add(null);
+				bySender.computeIfAbsent(sender, (s) -> new ArrayList<>()).add(i);
+			}
+		}
+		bySender.forEach((sender, indexes) -> {
+			List<OutboxMessage> messages = indexes.stream().map((i) -> batch.get(i).message()).toList();
+			List<CompletableFuture<Void>> sent;
+			try {
+				sent = sender.sendAll(messages);
+			}
+			catch (RuntimeException ex) {
+				sent = messages.stream().map((m) -> CompletableFuture.<Void>failedFuture(ex)).toList();
+			}
+			for (int j = 0; j < indexes.size(); j++) {
+				futures.set(indexes.get(j), sent.get(j));
+			}
+		});
+		return futures;
+	}
+
+	private @Nullable OutboxSender senderFor(String destination) {
+		String broker = this.destinations.getOrDefault(destination, this.defaultBroker);
+		return (broker != null) ? this.senders.get(broker) : null;
+	}
+
+	private void markPublished(List<ClaimedEvent> confirmed, Instant now) {
+		List<UUID> ids = confirmed.stream().map((event) -> event.message().id()).toList();
+		boolean delete = this.retention.isZero();
+		try {
+			this.storeRetry.execute(() -> this.store.markPublished(ids, now, delete));
+		}
+		catch (RetryException ex) {
+			logger.error(
+					"Outbox relay " + this.instanceId + " could not mark " + ids.size()
+							+ " confirmed events as published; they will be sent again (duplicates)",
+					ex.getLastException());
+			return;
+		}
+		notifyListener(() -> this.listener.onPublished(confirmed.stream().map(ClaimedEvent::message).toList(), now));
+	}
+
+	private void markFailed(Map<ClaimedEvent, Throwable> failed, Instant now) {
+		// Only the first failure of a key counts: later events of that key failed behind
+		// it
+		// (or would have been sent out of order) and are retried after it without a
+		// penalty.
+		Set<String> failedKeys = new HashSet<>();
+		List<RelayStore.Failure> failures = new ArrayList<>();
+		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
+		failed.forEach((event, cause) -> {
+			if (failedKeys.add(event.key())) {
+				int attempts = event.attempts() + 1;
+				boolean parked = attempts >= this.maxAttempts;
+				String error = describe(cause);
+				RelayStore.Failure failure = new RelayStore.Failure(event.message().id(), attempts, error,
+						now.plus(this.backoff.delay(attempts, this.random)), parked);
+				failures.add(failure);
+				outcomes.put(event, failure);
+			}
+		});
+		try {
+			this.storeRetry.execute(() -> {
+				this.store.markFailed(failures);
+				return null;
+			});
+		}
+		catch (RetryException ex) {
+			logger.error("Outbox relay " + this.instanceId + " could not record " + failures.size()
+					+ " failed deliveries; they will be retried without backoff", ex.getLastException());
+			return;
+		}
+		outcomes.forEach((event, failure) -> {
+			OutboxMessage message = event.message();
+			if (failure.parked()) {
+				logger.warn("Outbox event " + message.id() + " (type " + message.eventType() + ", destination "
+						+ message.destination() + ", key " + message.key() + ") parked after " + failure.attempts()
+						+ " failed attempts; later events of its key wait behind it. Last error: " + failure.error());
+				notifyListener(() -> this.listener.onParked(message, failure.attempts(), failure.error()));
+			}
+			else {
+				if (logger.isDebugEnabled()) {
+					logger.debug("Outbox event " + message.id() + " failed (attempt " + failure.attempts()
+							+ "), retrying at " + failure.availableAt() + ": " + failure.error());
+				}
+				notifyListener(() -> this.listener.onFailed(message, failure.attempts(), failure.error()));
+			}
+		});
+	}
+
+	private void notifyListener(Runnable call) {
+		try {
+			call.run();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Outbox relay listener failed", ex);
+		}
+	}
+
+	static String describe(Throwable cause) {
+		String text = cause.getClass().getName() + ": " + cause.getMessage();
+		return (text.length() > MAX_ERROR_LENGTH) ? text.substring(0, MAX_ERROR_LENGTH) : text;
+	}
+
+	private void heartbeat() {
+		try {
+			this.leases.heartbeat();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Outbox relay " + this.instanceId
+					+ " heartbeat failed; it stops sending when its leases run out: " + ex);
+		}
+	}
+
+	private void purge() {
+		try {
+			Instant before = this.clock.instant().minus(this.retention);
+			int deleted;
+			int rounds = 0;
+			do {
+				deleted = this.store.purge(before, this.purgeBatchSize);
+			}
+			while (deleted >= this.purgeBatchSize && ++rounds < 1000 && !Thread.currentThread().isInterrupted());
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Outbox relay " + this.instanceId + " failed to purge published events: " + ex);
+		}
+	}
+
+	/**
+	 * Create the lease rows and run one heartbeat now (for tests driving the relay by
+	 * hand).
+	 */
+	void claimPartitions() {
+		this.leases.initialize();
+		this.leases.heartbeat();
+	}
+
+	/**
+	 * Delete published rows older than the retention now, in batches (the relay also does
+	 * this every purge interval).
+	 */
+	void purgeNow() {
+		purge();
+	}
+
+	private static void sleepQuietly(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static String defaultInstanceId() {
+		String host;
+		try {
+			host = InetAddress.getLocalHost().getHostName();
+		}
+		catch (Exception ex) {
+			host = "unknown";
+		}
+		return host + "-" + UUID.randomUUID();
+	}
+
+	private static int requirePositive(int value, String name) {
+		if (value < 1) {
+			throw new IllegalArgumentException("The relay " + name + " must be at least 1, was " + value);
+		}
+		return value;
+	}
+
+	private static Duration requirePositive(Duration value, String name) {
+		if (value.isNegative() || value.isZero()) {
+			throw new IllegalArgumentException("The relay " + name + " must be positive, was " + value);
+		}
+		return value;
+	}
+
+	/**
+	 * Builder of {@link OutboxRelay}; every setting has a default.
+	 */
+	public static final class Builder {
+
+		private final DataSource dataSource;
+
+		private final OutboxTables tables;
+
+		private final List<OutboxSender> senders = new ArrayList<>();
+
+		private @Nullable String defaultBroker;
+
+		private final Map<String, String> destinations = new LinkedHashMap<>();
+
+		private int partitions = Partitions.DEFAULT_COUNT;
+
+		private int batchSize = DEFAULT_BATCH_SIZE;
+
+		private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+
+		private Duration sendTimeout = DEFAULT_SEND_TIMEOUT;
+
+		private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+
+		private Duration backoffInitialInterval = DEFAULT_BACKOFF_INITIAL_INTERVAL;
+
+		private double backoffMultiplier = DEFAULT_BACKOFF_MULTIPLIER;
+
+		private Duration backoffMaxInterval = DEFAULT_BACKOFF_MAX_INTERVAL;
+
+		private double backoffJitter = DEFAULT_BACKOFF_JITTER;
+
+		private Duration leaseDuration = DEFAULT_LEASE_DURATION;
+
+		private Duration retention = DEFAULT_RETENTION;
+
+		private Duration purgeInterval = DEFAULT_PURGE_INTERVAL;
+
+		private int purgeBatchSize = DEFAULT_PURGE_BATCH_SIZE;
+
+		private @Nullable String instanceId;
+
+		private @Nullable String notifyChannel;
+
+		private Clock clock = Clock.systemUTC();
+
+		private DoubleSupplier random = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+
+		private OutboxRelayListener listener = new OutboxRelayListener() {
+		};
+
+		private Builder(DataSource dataSource, OutboxTables tables) {
+			this.dataSource = dataSource;
+			this.tables = tables;
+		}
+
+		/**
+		 * Add a sender; a destination is sent through the sender its broker name routes
+		 * to.
+		 * @param sender the sender
+		 * @return this builder
+		 */
+		public Builder sender(OutboxSender sender) {
+			this.senders.add(sender);
+			return this;
+		}
+
+		/**
+		 * Add senders.
+		 * @param senders the senders
+		 * @return this builder
+		 */
+		public Builder senders(List<? extends OutboxSender> senders) {
+			this.senders.addAll(senders);
+			return this;
+		}
+
+		/**
+		 * The broker of destinations not routed explicitly (default: the only sender's
+		 * name; required with several senders unless every destination is routed).
+		 * @param broker a sender name, for example {@code kafka}
+		 * @return this builder
+		 */
+		public Builder broker(@Nullable String broker) {
+			this.defaultBroker = broker;
+			return this;
+		}
+
+		/**
+		 * Route one destination to a broker.
+		 * @param destination the destination
+		 * @param broker a sender name
+		 * @return this builder
+		 */
+		public Builder destination(String destination, String broker) {
+			this.destinations.put(destination, broker);
+			return this;
+		}
+
+		/**
+		 * Route destinations to brokers.
+		 * @param destinations destination to sender name
+		 * @return this builder
+		 */
+		public Builder destinations(Map<String, String> destinations) {
+			this.destinations.putAll(destinations);
+			return this;
+		}
+
+		/**
+		 * The number of relay partitions; must equal the writer's.
+		 * @param partitions the count (default {@link Partitions#DEFAULT_COUNT})
+		 * @return this builder
+		 */
+		public Builder partitions(int partitions) {
+			this.partitions = partitions;
+			return this;
+		}
+
+		/**
+		 * The maximum number of events per batch.
+		 * @param batchSize the size (default {@value #DEFAULT_BATCH_SIZE})
+		 * @return this builder
+		 */
+		public Builder batchSize(int batchSize) {
+			this.batchSize = batchSize;
+			return this;
+		}
+
+		/**
+		 * The fallback polling interval when nothing wakes the relay.
+		 * @param pollInterval the interval (default 1s)
+		 * @return this builder
+		 */
+		public Builder pollInterval(Duration pollInterval) {
+			this.pollInterval = pollInterval;
+			return this;
+		}
+
+		/**
+		 * How long to wait for a batch's confirms; unconfirmed events count as failed. At
+		 * most half the lease duration.
+		 * @param sendTimeout the timeout (default 10s)
+		 * @return this builder
+		 */
+		public Builder sendTimeout(Duration sendTimeout) {
+			this.sendTimeout = sendTimeout;
+			return this;
+		}
+
+		/**
+		 * The number of failed attempts after which an event is parked.
+		 * @param maxAttempts the count (default {@value #DEFAULT_MAX_ATTEMPTS})
+		 * @return this builder
+		 */
+		public Builder maxAttempts(int maxAttempts) {
+			this.maxAttempts = maxAttempts;
+			return this;
+		}
+
+		/**
+		 * The backoff between attempts of one event.
+		 * @param initialInterval delay after the first failure (default 1s)
+		 * @param multiplier factor per further failure (default 2)
+		 * @param maxInterval upper bound (default 5m)
+		 * @param jitter fraction in {@code [0, 1]} by which a delay is randomly shortened
+		 * (default 0.5)
+		 * @return this builder
+		 */
+		public Builder backoff(Duration initialInterval, double multiplier, Duration maxInterval, double jitter) {
+			this.backoffInitialInterval = initialInterval;
+			this.backoffMultiplier = multiplier;
+			this.backoffMaxInterval = maxInterval;
+			this.backoffJitter = jitter;
+			return this;
+		}
+
+		/**
+		 * How long a partition lease lasts without renewal; heartbeats run every third of
+		 * it, and a crashed instance's partitions are taken over after it.
+		 * @param leaseDuration the duration (default 30s)
+		 * @return this builder
+		 */
+		public Builder leaseDuration(Duration leaseDuration) {
+			this.leaseDuration = leaseDuration;
+			return this;
+		}
+
+		/**
+		 * How long published rows are kept; zero deletes them when confirmed.
+		 * @param retention the retention (default zero)
+		 * @return this builder
+		 */
+		public Builder retention(Duration retention) {
+			this.retention = retention;
+			return this;
+		}
+
+		/**
+		 * How often published rows past their retention are purged, and how many per
+		 * statement.
+		 * @param interval the interval (default 1m)
+		 * @param batchSize rows per delete statement (default
+		 * {@value #DEFAULT_PURGE_BATCH_SIZE})
+		 * @return this builder
+		 */
+		public Builder purge(Duration interval, int batchSize) {
+			this.purgeInterval = interval;
+			this.purgeBatchSize = batchSize;
+			return this;
+		}
+
+		/**
+		 * The id of this instance (default: host name and a random UUID).
+		 * @param instanceId the id
+		 * @return this builder
+		 */
+		public Builder instanceId(@Nullable String instanceId) {
+			this.instanceId = instanceId;
+			return this;
+		}
+
+		/**
+		 * The PostgreSQL channel to {@code LISTEN} on for commits in other JVMs, or
+		 * {@code null} to rely on in-JVM wake-ups and polling (default).
+		 * @param notifyChannel the channel
+		 * @return this builder
+		 */
+		public Builder notifyChannel(@Nullable String notifyChannel) {
+			this.notifyChannel = notifyChannel;
+			return this;
+		}
+
+		/**
+		 * The clock for due times, leases and backoff.
+		 * @param clock the clock (default UTC system clock)
+		 * @return this builder
+		 */
+		public Builder clock(Clock clock) {
+			this.clock = clock;
+			return this;
+		}
+
+		/**
+		 * Told about published, failed and parked events.
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder listener(OutboxRelayListener listener) {
+			this.listener = listener;
+			return this;
+		}
+
+		Builder random(DoubleSupplier random) {
+			this.random = random;
+			return this;
+		}
+
+		/**
+		 * Build the relay (not started).
+		 * @return the relay
+		 * @throws IllegalArgumentException if a setting is invalid
+		 */
+		public OutboxRelay build() {
+			return new OutboxRelay(this);
+		}
+
+	}
+
+}

@@ -1,0 +1,40 @@
+package dev.outbox.spi;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Told by the relay what happened to the events it sent, for metrics and logs. Called on
+ * the relay thread after the outcome is stored: implementations must return quickly and
+ * never throw. Every method does nothing by default.
+ */
+public interface OutboxRelayListener {
+
+	/**
+	 * Events the broker confirmed and that are now marked published.
+	 * @param messages the confirmed messages
+	 * @param confirmedAt when the confirms were received
+	 */
+	default void onPublished(List<OutboxMessage> messages, Instant confirmedAt) {
+	}
+
+	/**
+	 * An event that failed and will be retried.
+	 * @param message the message
+	 * @param attempts the failed attempts so far
+	 * @param error the recorded error
+	 */
+	default void onFailed(OutboxMessage message, int attempts, String error) {
+	}
+
+	/**
+	 * An event that failed for the last allowed time and is now parked: it is not retried
+	 * and the later events of its key wait behind it.
+	 * @param message the message
+	 * @param attempts the failed attempts
+	 * @param error the recorded error
+	 */
+	default void onParked(OutboxMessage message, int attempts, String error) {
+	}
+
+}

@@ -1,0 +1,311 @@
+package dev.outbox.relay;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+import dev.outbox.OutboxHeaders;
+import dev.outbox.kafka.KafkaOutboxSender;
+import dev.outbox.test.TestKafka;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.kafka.core.KafkaTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The relay against real PostgreSQL and Kafka.
+ */
+class KafkaRelayIntegrationTests {
+
+	private RelayFixture fixture;
+
+	private String topic;
+
+	private KafkaTemplate<String, byte[]> template;
+
+	private KafkaTestClient client;
+
+	private final List<OutboxRelay> relays = new ArrayList<>();
+
+	@BeforeEach
+	void setUp() {
+		this.fixture = new RelayFixture();
+		this.topic = "relay-" + UUID.randomUUID();
+		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), Duration.ofSeconds(5));
+		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
+	}
+
+	@AfterEach
+	void tearDown() {
+		this.relays.forEach(OutboxRelay::stop);
+		this.client.close();
+		this.template.getProducerFactory().reset();
+		this.fixture.close();
+	}
+
+	private OutboxRelay started(OutboxRelay.Builder builder) {
+		OutboxRelay relay = builder.build();
+		this.relays.add(relay);
+		relay.start();
+		return relay;
+	}
+
+	private KafkaOutboxSender sender() {
+		return new KafkaOutboxSender(this.template);
+	}
+
+	private List<ConsumerRecord<String, byte[]>> awaitRecords(int count) {
+		List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+		await().atMost(Duration.ofSeconds(30)).until(() -> {
+			records.clear();
+			records.addAll(this.client.poll());
+			return records.size() >= count;
+		});
+		return records;
+	}
+
+	private static Set<String> ids(List<ConsumerRecord<String, byte[]>> records) {
+		return records.stream()
+			.map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID))
+			.collect(Collectors.toSet());
+	}
+
+	@Test
+	void deliversCommittedEventWithKeyPayloadAndHeadersThenDeletesIt() {
+		started(this.fixture.relay().sender(sender()));
+		UUID id = this.fixture.insert(this.topic, "order-1", "{\"total\":42}");
+		ConsumerRecord<String, byte[]> record = awaitRecords(1).get(0);
+		assertThat(record.key()).isEqualTo("order-1");
+		assertThat(KafkaTestClient.value(record)).isEqualTo("{\"total\":42}");
+		assertThat(KafkaTestClient.header(record, OutboxHeaders.MESSAGE_ID)).isEqualTo(id.toString());
+		assertThat(KafkaTestClient.header(record, OutboxHeaders.EVENT_TYPE)).isEqualTo("order-placed");
+		assertThat(KafkaTestClient.header(record, OutboxHeaders.AGGREGATE_TYPE)).isEqualTo("order");
+		assertThat(KafkaTestClient.header(record, OutboxHeaders.AGGREGATE_ID)).isEqualTo("order-1");
+		assertThat(KafkaTestClient.header(record, OutboxHeaders.TRACEPARENT)).startsWith("00-0af7651916cd43dd");
+		assertThat(KafkaTestClient.header(record, "contentType")).isEqualTo("application/json");
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(id).equals("DELETED"));
+	}
+
+	@Test
+	void eventWithLowerSeqCommittedAfterAHigherOneIsDeliveredToo() throws Exception {
+		started(this.fixture.relay().sender(sender()));
+		try (Connection first = this.fixture.dataSource.getConnection();
+				Connection second = this.fixture.dataSource.getConnection()) {
+			first.setAutoCommit(false);
+			second.setAutoCommit(false);
+			UUID early = this.fixture.insert(first, this.topic, "key-a", "early", null);
+			UUID late = this.fixture.insert(second, this.topic, "key-b", "late", null);
+			assertThat(seq(first, early)).isLessThan(seq(second, late));
+			second.commit();
+			assertThat(ids(awaitRecords(1))).containsExactly(late.toString());
+			first.commit();
+			assertThat(ids(awaitRecords(2))).containsExactlyInAnyOrder(early.toString(), late.toString());
+		}
+	}
+
+	private long seq(Connection connection, UUID id) throws Exception {
+		try (var statement = connection
+			.prepareStatement("select seq from " + this.fixture.tables.qualifiedEventTable() + " where id = ?")) {
+			statement.setObject(1, id);
+			try (var rs = statement.executeQuery()) {
+				rs.next();
+				return rs.getLong(1);
+			}
+		}
+	}
+
+	@Test
+	void rolledBackEventIsNeverDelivered() throws Exception {
+		started(this.fixture.relay().sender(sender()));
+		UUID rolledBack;
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			connection.setAutoCommit(false);
+			rolledBack = this.fixture.insert(connection, this.topic, "key-r", "phantom", null);
+			connection.rollback();
+		}
+		UUID committed = this.fixture.insert(this.topic, "key-c", "real");
+		List<ConsumerRecord<String, byte[]>> records = awaitRecords(1);
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(committed).equals("DELETED"));
+		records = this.client.poll();
+		assertThat(ids(records)).containsExactly(committed.toString()).doesNotContain(rolledBack.toString());
+	}
+
+	@Test
+	void delayedEventIsNotSentBeforeAvailableAtAndLaterEventsOfItsKeyWait() throws Exception {
+		RelayFixture.MutableClock clock = new RelayFixture.MutableClock(Instant.now().plusSeconds(5));
+		OutboxRelay relay = this.fixture.relay().clock(clock).sender(sender()).build();
+		relay.claimPartitions();
+		UUID delayed;
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			delayed = this.fixture.insert(connection, this.topic, "key-d", "first", clock.instant().plusSeconds(3600));
+		}
+		UUID behind = this.fixture.insert(this.topic, "key-d", "second");
+		UUID other = this.fixture.insert(this.topic, "key-o", "other");
+		assertThat(relay.relayOnce()).isEqualTo(1);
+		assertThat(this.fixture.status(other)).isEqualTo("DELETED");
+		assertThat(this.fixture.status(delayed)).isEqualTo("PENDING");
+		assertThat(this.fixture.status(behind)).isEqualTo("PENDING");
+		clock.advance(Duration.ofMinutes(59));
+		relay.claimPartitions();
+		assertThat(relay.relayOnce()).isZero();
+		clock.advance(Duration.ofMinutes(2));
+		relay.claimPartitions();
+		assertThat(relay.relayOnce()).isEqualTo(2);
+		List<String> keyD = awaitRecords(3).stream()
+			.filter((r) -> r.key().equals("key-d"))
+			.map(KafkaTestClient::value)
+			.toList();
+		assertThat(keyD).containsExactly("first", "second");
+	}
+
+	@Test
+	void poisonEventIsParkedAfterMaxAttemptsWhileOtherKeysFlowAndItsKeyWaits() {
+		RecordingSender sender = RecordingSender.failing(sender(), (m) -> m.key().equals("poison"));
+		started(this.fixture.relay().sender(sender).maxAttempts(3));
+		UUID poison = this.fixture.insert(this.topic, "poison", "p1");
+		UUID poisonNext = this.fixture.insert(this.topic, "poison", "p2");
+		List<UUID> healthy = new ArrayList<>();
+		for (int i = 0; i < 5; i++) {
+			healthy.add(this.fixture.insert(this.topic, "key-" + i, "h" + i));
+		}
+		await().atMost(Duration.ofSeconds(20)).until(() -> this.fixture.status(poison).equals("PARKED"));
+		Map<String, Object> parked = this.fixture.row(poison);
+		assertThat(parked.get("attempts")).isEqualTo(3);
+		assertThat((String) parked.get("last_error")).contains("IllegalStateException")
+			.contains("simulated broker rejection");
+		for (int i = 5; i < 10; i++) {
+			healthy.add(this.fixture.insert(this.topic, "key-" + i, "h" + i));
+		}
+		List<ConsumerRecord<String, byte[]>> records = awaitRecords(10);
+		assertThat(ids(records)).containsExactlyInAnyOrderElementsOf(healthy.stream().map(UUID::toString).toList());
+		Map<String, Object> waiting = this.fixture.row(poisonNext);
+		assertThat(waiting.get("status")).isEqualTo("PENDING");
+		assertThat(waiting.get("attempts")).isEqualTo(0);
+	}
+
+	@Test
+	void retentionKeepsPublishedRowsThenPurgesThemInBatches() {
+		RelayFixture.MutableClock clock = new RelayFixture.MutableClock(Instant.now().plusSeconds(5));
+		OutboxRelay relay = this.fixture.relay()
+			.clock(clock)
+			.sender(sender())
+			.retention(Duration.ofHours(1))
+			.purge(Duration.ofMinutes(1), 2)
+			.build();
+		relay.claimPartitions();
+		for (int i = 0; i < 5; i++) {
+			this.fixture.insert(this.topic, "key-" + i, "r" + i);
+		}
+		assertThat(relay.relayOnce()).isEqualTo(5);
+		assertThat(this.fixture.count("status = 'PUBLISHED' and published_at is not null")).isEqualTo(5);
+		relay.purgeNow();
+		assertThat(this.fixture.count("true")).isEqualTo(5);
+		clock.advance(Duration.ofMinutes(61));
+		relay.purgeNow();
+		assertThat(this.fixture.count("true")).isZero();
+	}
+
+	@Test
+	void stopReleasesLeasesAndRemovesTheInstance() {
+		OutboxRelay relay = started(this.fixture.relay().sender(sender()));
+		assertThat(relay.ownedPartitions()).hasSize(RelayFixture.PARTITIONS);
+		String leases = this.fixture.tables.qualifiedLeaseTable();
+		assertThat(this.fixture.jdbc.queryForObject("select count(*) from " + leases + " where owner = ?",
+				Integer.class, relay.instanceId()))
+			.isEqualTo(RelayFixture.PARTITIONS);
+		relay.stop();
+		assertThat(this.fixture.jdbc.queryForObject("select count(*) from " + leases + " where owner is null",
+				Integer.class))
+			.isEqualTo(RelayFixture.PARTITIONS);
+		assertThat(this.fixture.jdbc
+			.queryForObject("select count(*) from " + this.fixture.tables.qualifiedInstanceTable(), Integer.class))
+			.isZero();
+		assertThat(relay.ownedPartitions()).isEmpty();
+	}
+
+	@Test
+	void wakeUpDeliversAtOnceWithoutWaitingForThePoll() {
+		OutboxRelay relay = started(this.fixture.relay().sender(sender()).pollInterval(Duration.ofMinutes(5)));
+		await().pollDelay(Duration.ofMillis(200)).until(() -> true);
+		UUID id = this.fixture.insert(this.topic, "key-w", "woken");
+		relay.wakeUp();
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(id).equals("DELETED"));
+	}
+
+	@Test
+	void notifyFromAnotherConnectionWakesTheRelay() throws Exception {
+		started(this.fixture.relay().sender(sender()).pollInterval(Duration.ofMinutes(5)).notifyChannel("outbox_test"));
+		await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+		UUID id;
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			connection.setAutoCommit(false);
+			id = this.fixture.insert(connection, this.topic, "key-n", "notified", null);
+			connection.createStatement().execute("select pg_notify('outbox_test', '')");
+			connection.commit();
+		}
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(id).equals("DELETED"));
+	}
+
+	@Test
+	void twoInstancesShareThePartitionsWithoutLossReorderingOrDoubleSends() {
+		Map<UUID, AtomicInteger> sends = RecordingSender.newSends();
+		List<String> violations = RecordingSender.newViolations();
+		RecordingSender senderA = new RecordingSender(sender(), (m) -> false, sends, violations);
+		RecordingSender senderB = new RecordingSender(sender(), (m) -> false, sends, violations);
+		OutboxRelay.Builder shortLeases = this.fixture.relay()
+			.leaseDuration(Duration.ofSeconds(3))
+			.sendTimeout(Duration.ofSeconds(1))
+			.batchSize(50);
+		OutboxRelay a = started(shortLeases.sender(senderA).instanceId("relay-a"));
+		int keys = 40;
+		int perKey = 30;
+		List<UUID> all = new ArrayList<>();
+		for (int n = 0; n < perKey; n++) {
+			if (n == 10) {
+				started(this.fixture.relay()
+					.leaseDuration(Duration.ofSeconds(3))
+					.sendTimeout(Duration.ofSeconds(1))
+					.batchSize(50)
+					.sender(senderB)
+					.instanceId("relay-b"));
+			}
+			if (n == 20) {
+				await().atMost(Duration.ofSeconds(20))
+					.until(() -> this.relays.get(1).ownedPartitions().size() == RelayFixture.PARTITIONS / 2
+							&& a.ownedPartitions().size() == RelayFixture.PARTITIONS / 2);
+			}
+			for (int k = 0; k < keys; k++) {
+				all.add(this.fixture.insert(this.topic, "key-" + k, String.valueOf(n)));
+			}
+		}
+		OutboxRelay b = this.relays.get(1);
+		List<ConsumerRecord<String, byte[]>> records = awaitRecords(keys * perKey);
+		assertThat(ids(records)).containsExactlyInAnyOrderElementsOf(all.stream().map(UUID::toString).toList());
+		Map<String, List<Integer>> byKey = new LinkedHashMap<>();
+		records.forEach((r) -> byKey.computeIfAbsent(r.key(), (k) -> new ArrayList<>())
+			.add(Integer.parseInt(KafkaTestClient.value(r))));
+		byKey.forEach((key, values) -> assertThat(values).as(key).isSorted().doesNotHaveDuplicates());
+		assertThat(violations).isEmpty();
+		assertThat(senderA.sent.get()).isPositive();
+		assertThat(senderB.sent.get()).isPositive();
+		Set<Integer> union = new HashSet<>(a.ownedPartitions());
+		union.addAll(b.ownedPartitions());
+		assertThat(union).hasSize(RelayFixture.PARTITIONS);
+		assertThat(a.ownedPartitions()).doesNotContainAnyElementsOf(b.ownedPartitions());
+	}
+
+}

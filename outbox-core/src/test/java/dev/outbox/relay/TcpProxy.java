@@ -1,0 +1,112 @@
+package dev.outbox.relay;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP forwarder in front of a broker that a test can cut (every connection dropped, new
+ * ones refused) and restore on the same port: a broker outage as the client sees it.
+ */
+final class TcpProxy implements AutoCloseable {
+
+	private final String targetHost;
+
+	private final int targetPort;
+
+	private final int port;
+
+	private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+	private volatile ServerSocket server;
+
+	TcpProxy(String targetHost, int targetPort) throws IOException {
+		this.targetHost = targetHost;
+		this.targetPort = targetPort;
+		this.server = bind(0);
+		this.port = this.server.getLocalPort();
+		accept(this.server);
+	}
+
+	int port() {
+		return this.port;
+	}
+
+	synchronized void cut() throws IOException {
+		this.server.close();
+		for (Socket socket : this.sockets) {
+			socket.close();
+		}
+		this.sockets.clear();
+	}
+
+	synchronized void restore() throws IOException {
+		this.server = bind(this.port);
+		accept(this.server);
+	}
+
+	private static ServerSocket bind(int port) throws IOException {
+		ServerSocket server = new ServerSocket();
+		server.setReuseAddress(true);
+		server.bind(new InetSocketAddress("127.0.0.1", port));
+		return server;
+	}
+
+	private void accept(ServerSocket server) {
+		Thread acceptor = new Thread(() -> {
+			while (!server.isClosed()) {
+				try {
+					Socket client = server.accept();
+					Socket target = new Socket(this.targetHost, this.targetPort);
+					this.sockets.add(client);
+					this.sockets.add(target);
+					pipe(client, target);
+					pipe(target, client);
+				}
+				catch (IOException ex) {
+					// closed by cut()
+				}
+			}
+		}, "tcp-proxy-accept");
+		acceptor.setDaemon(true);
+		acceptor.start();
+	}
+
+	private void pipe(Socket from, Socket to) {
+		Thread thread = new Thread(() -> {
+			byte[] buffer = new byte[16384];
+			try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+				int read;
+				while ((read = in.read(buffer)) != -1) {
+					out.write(buffer, 0, read);
+					out.flush();
+				}
+			}
+			catch (IOException ex) {
+				// connection cut
+			}
+			finally {
+				try {
+					from.close();
+					to.close();
+				}
+				catch (IOException ex) {
+					// ignore
+				}
+			}
+		}, "tcp-proxy-pipe");
+		thread.setDaemon(true);
+		thread.start();
+	}
+
+	@Override
+	public void close() throws IOException {
+		cut();
+	}
+
+}
