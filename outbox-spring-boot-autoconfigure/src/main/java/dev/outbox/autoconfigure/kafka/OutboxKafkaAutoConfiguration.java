@@ -1,0 +1,89 @@
+package dev.outbox.autoconfigure.kafka;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+import dev.outbox.OutboxException;
+import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
+import dev.outbox.autoconfigure.relay.OutboxRelayProperties;
+import dev.outbox.kafka.KafkaOutboxSender;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+
+/**
+ * Auto-configuration of the relay's {@link KafkaOutboxSender}: a dedicated producer built
+ * from {@code spring.kafka.*} (bootstrap servers, security, client settings) and
+ * {@code outbox.relay.kafka.producer.*}, with {@code acks=all} and idempotence enforced
+ * whatever the application's own producer uses.
+ */
+@AutoConfiguration(after = KafkaAutoConfiguration.class, before = OutboxRelayAutoConfiguration.class)
+@ConditionalOnClass({ KafkaTemplate.class, KafkaOutboxSender.class, KafkaProperties.class })
+@ConditionalOnBooleanProperty(name = "outbox.relay.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(OutboxRelayProperties.class)
+public final class OutboxKafkaAutoConfiguration {
+
+	private static final Set<String> ACKS_ALL = Set.of("all", "-1");
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxKafkaProducer outboxKafkaProducer(ObjectProvider<KafkaProperties> kafkaProperties,
+			OutboxRelayProperties properties) {
+		Map<String, Object> config = producerProperties(kafkaProperties.getIfAvailable(KafkaProperties::new),
+				properties);
+		return new OutboxKafkaProducer(new DefaultKafkaProducerFactory<>(config));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	KafkaOutboxSender outboxKafkaSender(OutboxKafkaProducer producer) {
+		return new KafkaOutboxSender(producer.template());
+	}
+
+	static Map<String, Object> producerProperties(KafkaProperties kafka, OutboxRelayProperties relay) {
+		Map<String, Object> config = new HashMap<>(kafka.buildProducerProperties());
+		config.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+		Map<String, String> own = relay.getKafka().getProducer();
+		String acks = own.get(ProducerConfig.ACKS_CONFIG);
+		if (acks != null && !ACKS_ALL.contains(acks.trim())) {
+			throw new OutboxException("outbox.relay.kafka.producer.acks=" + acks
+					+ " would let the relay mark events published that the broker may lose: remove it (the relay always uses acks=all)");
+		}
+		String idempotence = own.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG);
+		if (idempotence != null && !Boolean.parseBoolean(idempotence.trim())) {
+			throw new OutboxException("outbox.relay.kafka.producer.enable.idempotence=" + idempotence
+					+ " could reorder or duplicate events of one key on retries: remove it (the relay always uses an idempotent producer)");
+		}
+		String inFlight = own.get(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION);
+		if (inFlight != null && Integer.parseInt(inFlight.trim()) > 5) {
+			throw new OutboxException("outbox.relay.kafka.producer.max.in.flight.requests.per.connection=" + inFlight
+					+ " is not allowed with an idempotent producer: use at most 5");
+		}
+		config.putAll(own);
+		config.put(ProducerConfig.ACKS_CONFIG, "all");
+		config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+		config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+		config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+		// fail a send within the relay's send timeout instead of retrying past it
+		long sendTimeout = relay.getSendTimeout().toMillis();
+		config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+		config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, sendTimeout);
+		config.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1000, sendTimeout / 2));
+		config.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) sendTimeout);
+		return config;
+	}
+
+}

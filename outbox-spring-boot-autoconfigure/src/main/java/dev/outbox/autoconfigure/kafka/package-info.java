@@ -1,0 +1,7 @@
+/**
+ * Auto-configuration of the outbox's Kafka sender.
+ */
+@NullMarked
+package dev.outbox.autoconfigure.kafka;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,123 @@
+package dev.outbox.autoconfigure.relay;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import javax.sql.DataSource;
+
+import dev.outbox.OutboxException;
+import dev.outbox.OutboxTables;
+import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.relay.OutboxRelay;
+import dev.outbox.spi.OutboxRelayListener;
+import dev.outbox.spi.OutboxSender;
+import dev.outbox.spi.Partitions;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.StringUtils;
+
+/**
+ * Auto-configuration of the {@link OutboxRelay}: delivers the committed events of the
+ * outbox tables through the {@link OutboxSender} beans (Kafka, RabbitMQ), started and
+ * stopped with the application context, and woken by this application's commits.
+ */
+@AutoConfiguration(after = DataSourceAutoConfiguration.class,
+		afterName = "dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration")
+@ConditionalOnClass(OutboxRelay.class)
+@ConditionalOnBean({ DataSource.class, OutboxTables.class })
+@ConditionalOnBooleanProperty(name = "outbox.relay.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(OutboxRelayProperties.class)
+public final class OutboxRelayAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxRelay outboxRelay(DataSource dataSource, OutboxTables tables, OutboxRelayProperties properties,
+			Environment environment, ObjectProvider<OutboxSender> senders,
+			ObjectProvider<OutboxRelayListener> listener) {
+		List<OutboxSender> available = senders.orderedStream().toList();
+		String broker = validateRouting(properties, available);
+		Binder binder = Binder.get(environment);
+		int partitions = binder.bind("outbox.partitions", Integer.class).orElse(Partitions.DEFAULT_COUNT);
+		String channel = binder.bind("outbox.notify-channel", String.class).orElse(JdbcOutbox.DEFAULT_NOTIFY_CHANNEL);
+		boolean listen = properties.isListen() && StringUtils.hasText(channel)
+				&& ClassUtils.isPresent("org.postgresql.PGConnection", getClass().getClassLoader());
+		OutboxRelayProperties.Backoff backoff = properties.getBackoff();
+		OutboxRelay.Builder builder = OutboxRelay.builder(dataSource, tables)
+			.senders(available)
+			.broker(broker)
+			.destinations(properties.getDestinations())
+			.partitions(partitions)
+			.batchSize(properties.getBatchSize())
+			.pollInterval(properties.getPollInterval())
+			.sendTimeout(properties.getSendTimeout())
+			.maxAttempts(properties.getMaxAttempts())
+			.backoff(backoff.getInitialInterval(), backoff.getMultiplier(), backoff.getMaxInterval(),
+					backoff.getJitter())
+			.leaseDuration(properties.getLeaseDuration())
+			.retention(properties.getRetention())
+			.purge(properties.getPurgeInterval(), properties.getPurgeBatchSize())
+			.instanceId(properties.getInstanceId())
+			.notifyChannel(listen ? channel : null);
+		listener.ifAvailable(builder::listener);
+		try {
+			return builder.build();
+		}
+		catch (IllegalArgumentException ex) {
+			throw new OutboxException("Invalid outbox.relay configuration: " + ex.getMessage(), ex);
+		}
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxRelayLifecycle outboxRelayLifecycle(OutboxRelay relay) {
+		return new OutboxRelayLifecycle(relay);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	RelayWakeUpCommitListener outboxRelayWakeUpCommitListener(OutboxRelay relay) {
+		return new RelayWakeUpCommitListener(relay);
+	}
+
+	private static String validateRouting(OutboxRelayProperties properties, List<OutboxSender> senders) {
+		Set<String> names = new TreeSet<>();
+		senders.forEach((sender) -> names.add(sender.name()));
+		if (names.isEmpty()) {
+			throw new OutboxException(
+					"The outbox relay has no sender: add Spring Kafka (spring-boot-starter-kafka) or Spring AMQP (spring-boot-starter-amqp) to the classpath, declare an OutboxSender bean, or set outbox.relay.enabled=false to run no relay in this application");
+		}
+		String broker = properties.getBroker();
+		if (broker != null && !names.contains(broker)) {
+			throw new OutboxException("outbox.relay.broker=" + broker + " names no available sender; use one of "
+					+ names + " or add that broker's Spring library to the classpath");
+		}
+		for (Map.Entry<String, String> route : properties.getDestinations().entrySet()) {
+			if (!names.contains(route.getValue())) {
+				throw new OutboxException("outbox.relay.destinations." + route.getKey() + "=" + route.getValue()
+						+ " names no available sender; use one of " + names);
+			}
+		}
+		if (broker == null) {
+			if (names.size() > 1) {
+				throw new OutboxException("Several outbox senders are available " + names
+						+ ": set outbox.relay.broker to the one for most destinations, and outbox.relay.destinations.<destination> for the others");
+			}
+			broker = names.iterator().next();
+		}
+		return broker;
+	}
+
+}

@@ -1,0 +1,208 @@
+package dev.outbox.autoconfigure.relay;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import dev.outbox.OutboxTables;
+import dev.outbox.amqp.RabbitOutboxSender;
+import dev.outbox.autoconfigure.amqp.OutboxAmqpAutoConfiguration;
+import dev.outbox.autoconfigure.kafka.OutboxKafkaAutoConfiguration;
+import dev.outbox.kafka.KafkaOutboxSender;
+import dev.outbox.relay.OutboxRelay;
+import dev.outbox.spi.OutboxCommitListener;
+import dev.outbox.spi.Partitions;
+import dev.outbox.test.TestKafka;
+import dev.outbox.test.TestPostgres;
+import dev.outbox.test.TestRabbit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.core.KafkaTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Auto-configuration of the relay and its senders, against the real services.
+ */
+class OutboxRelayAutoConfigurationTests {
+
+	private static TestPostgres.Database database;
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, KafkaAutoConfiguration.class,
+				RabbitAutoConfiguration.class, OutboxKafkaAutoConfiguration.class, OutboxAmqpAutoConfiguration.class,
+				OutboxRelayAutoConfiguration.class))
+		.withUserConfiguration(TablesConfiguration.class)
+		.withPropertyValues(database.propertyValues())
+		.withPropertyValues(TestKafka.propertyValue())
+		.withPropertyValues(TestRabbit.broker().propertyValues());
+
+	@BeforeAll
+	static void createSchema() throws IOException {
+		database = TestPostgres.newSchema();
+		try (var dataSource = database.dataSource();
+				InputStream sql = OutboxRelay.class
+					.getResourceAsStream("/dev/outbox/db/migration/V1__create_outbox_tables.sql")) {
+			String script = new String(sql.readAllBytes(), StandardCharsets.UTF_8)
+				.replace("${event_table}", "outbox_event")
+				.replace("${processed_table}", "outbox_processed_message");
+			new JdbcTemplate(dataSource).execute(script);
+		}
+	}
+
+	@AfterAll
+	static void dropSchema() {
+		try (var dataSource = database.dataSource()) {
+			database.drop(dataSource);
+		}
+	}
+
+	@Test
+	void configuresKafkaSenderAndStartedRelayWhenOnlyKafkaIsOnTheClasspath() {
+		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class)).run((context) -> {
+			assertThat(context).hasSingleBean(KafkaOutboxSender.class)
+				.doesNotHaveBean(RabbitOutboxSender.class)
+				.hasSingleBean(OutboxRelay.class)
+				.hasSingleBean(OutboxCommitListener.class);
+			assertThat(context.getBean(OutboxRelay.class).isRunning()).isTrue();
+		});
+	}
+
+	@Test
+	void configuresNoKafkaSenderWithoutKafkaOnTheClasspath() {
+		this.runner.withClassLoader(new FilteredClassLoader(KafkaTemplate.class)).run((context) -> {
+			assertThat(context).hasSingleBean(RabbitOutboxSender.class).doesNotHaveBean(KafkaOutboxSender.class);
+			assertThat(context.getBean(OutboxRelay.class).isRunning()).isTrue();
+		});
+	}
+
+	@Test
+	void failsNamingTheBrokerPropertyWhenBothSendersArePresent() {
+		this.runner.run((context) -> assertThat(context).hasFailed()
+			.getFailure()
+			.rootCause()
+			.hasMessageContaining("outbox.relay.broker"));
+	}
+
+	@Test
+	void routesWithTheBrokerPropertyWhenBothSendersArePresent() {
+		this.runner.withPropertyValues("outbox.relay.broker=rabbit", "outbox.relay.destinations.orders=kafka")
+			.run((context) -> assertThat(context).hasNotFailed()
+				.hasSingleBean(KafkaOutboxSender.class)
+				.hasSingleBean(RabbitOutboxSender.class));
+	}
+
+	@Test
+	void failsWhenTheOutboxProducerWouldNotWaitForAllReplicas() {
+		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
+			.withPropertyValues("outbox.relay.kafka.producer.acks=1")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("outbox.relay.kafka.producer.acks=1"));
+	}
+
+	@Test
+	void backsOffWhenTheUserDefinesARelay() {
+		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
+			.withUserConfiguration(UserRelayConfiguration.class)
+			.run((context) -> assertThat(context).getBean(OutboxRelay.class)
+				.isSameAs(context.getBean(UserRelayConfiguration.class).relay));
+	}
+
+	@Test
+	void configuresNothingWhenTheRelayIsDisabled() {
+		this.runner.withPropertyValues("outbox.relay.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(OutboxRelay.class)
+				.doesNotHaveBean(KafkaOutboxSender.class)
+				.doesNotHaveBean(RabbitOutboxSender.class));
+	}
+
+	@Test
+	void relayDeliversACommittedRowToKafkaAfterTheCommitListenerWakesIt() {
+		String topic = "autoconfig-" + UUID.randomUUID();
+		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
+			.withPropertyValues("outbox.relay.poll-interval=1m")
+			.run((context) -> {
+				UUID id = UUID.randomUUID();
+				new JdbcTemplate(context.getBean(DataSource.class)).update(
+						"insert into outbox_event (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload, content_type, created_at, available_at)"
+								+ " values (?, 'order', 'o-1', 'order-placed', ?, 'o-1', ?, ?, 'application/json', now(), now())",
+						id, topic, Partitions.of("o-1", Partitions.DEFAULT_COUNT),
+						"{}".getBytes(StandardCharsets.UTF_8));
+				context.getBean(OutboxCommitListener.class).afterCommit();
+				try (KafkaConsumer<String, byte[]> consumer = consumer(topic)) {
+					List<ConsumerRecord<String, byte[]>> records = new java.util.ArrayList<>();
+					await().atMost(Duration.ofSeconds(20)).until(() -> {
+						consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+						return !records.isEmpty();
+					});
+					assertThat(records.get(0).key()).isEqualTo("o-1");
+				}
+			});
+	}
+
+	private static KafkaConsumer<String, byte[]> consumer(String topic) {
+		Map<String, Object> config = new HashMap<>();
+		config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
+		config.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+		config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+		config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+		config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+		KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config);
+		consumer.subscribe(List.of(topic));
+		return consumer;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class TablesConfiguration {
+
+		@Bean
+		OutboxTables outboxTables() {
+			return new OutboxTables(database.schema(), "outbox_event", "outbox_processed_message");
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UserRelayConfiguration {
+
+		final OutboxRelay relay;
+
+		UserRelayConfiguration(DataSource dataSource, OutboxTables tables, KafkaOutboxSender sender) {
+			this.relay = OutboxRelay.builder(dataSource, tables).sender(sender).build();
+		}
+
+		@Bean
+		OutboxRelay userRelay() {
+			return this.relay;
+		}
+
+	}
+
+}
