@@ -1,5 +1,5 @@
 -- Outbox schema. Placeholders: ${event_table} (outbox.table, default outbox_event) and
--- ${processed_table} (outbox.consumer.table, default outbox_processed_message). Applied by the
+-- ${processed_table} (outbox.processed-table, default outbox_processed_message). Applied by the
 -- starter with its own Flyway history table; teams that manage their schema themselves can run
 -- this file with the placeholders replaced.
 

@@ -1,0 +1,147 @@
+package dev.outbox.autoconfigure.jdbc;
+
+import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
+import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+
+import dev.outbox.Outbox;
+import dev.outbox.OutboxTables;
+import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.json.JacksonPayloadSerializer;
+import dev.outbox.spi.OutboxCommitListener;
+import dev.outbox.spi.PayloadSerializer;
+
+/**
+ * Auto-configuration of the outbox write path: the {@link OutboxTables} (validated
+ * {@code outbox.*} names), the tables themselves (Flyway with its own history table,
+ * unless {@code outbox.flyway.enabled=false}), the {@link PayloadSerializer} (JSON with
+ * the application's {@link JsonMapper}) and the {@link JdbcOutbox}. Each bean backs off
+ * when the application defines its own.
+ */
+@AutoConfiguration(
+		after = { DataSourceAutoConfiguration.class, DataSourceTransactionManagerAutoConfiguration.class,
+				TransactionAutoConfiguration.class },
+		afterName = { "org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration",
+				"org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration",
+				"org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration" })
+@ConditionalOnClass(JdbcOutbox.class)
+@ConditionalOnSingleCandidate(DataSource.class)
+@ConditionalOnBooleanProperty(name = "outbox.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(OutboxProperties.class)
+@Import(DatabaseInitializationDependencyConfigurer.class)
+public final class OutboxJdbcAutoConfiguration {
+
+	private static final int MAX_NOTIFY_CHANNEL_LENGTH = 63;
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxTables outboxTables(OutboxProperties properties) {
+		String schema = properties.getSchema();
+		if (schema != null && schema.isBlank()) {
+			schema = null;
+		}
+		return new OutboxTables(identifier("outbox.schema", schema, "outbox"),
+				identifier("outbox.table", properties.getTable(), OutboxTables.DEFAULT_EVENT_TABLE),
+				identifier("outbox.processed-table", properties.getProcessedTable(),
+						OutboxTables.DEFAULT_PROCESSED_TABLE));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(PayloadSerializer.class)
+	JacksonPayloadSerializer outboxPayloadSerializer(ObjectProvider<JsonMapper> jsonMapper) {
+		JsonMapper mapper = jsonMapper.getIfUnique();
+		return (mapper != null) ? new JacksonPayloadSerializer(mapper) : new JacksonPayloadSerializer();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(Outbox.class)
+	JdbcOutbox outbox(DataSource dataSource, OutboxTables tables, PayloadSerializer serializer,
+			OutboxProperties properties, ObjectProvider<OutboxCommitListener> commitListeners,
+			ObjectProvider<OutboxSchemaInitializer> schemaInitializer) {
+		// the tables exist before anyone can publish
+		schemaInitializer.ifAvailable((initializer) -> {
+		});
+		return JdbcOutbox.builder(dataSource)
+			.tables(tables)
+			.serializer(serializer)
+			.maxPayloadSize(maxPayloadSize(properties))
+			.partitions(partitions(properties))
+			.notifyChannel(notifyChannel(properties))
+			.commitListeners(commitListeners.orderedStream().toList())
+			.build();
+	}
+
+	private static @Nullable String identifier(String property, @Nullable String value, String example) {
+		if (value == null || OutboxTables.isValidIdentifier(value.trim())) {
+			return value;
+		}
+		throw new InvalidConfigurationPropertyValueException(property, value,
+				"It must be a plain SQL identifier: lower-case letters, digits and underscores, starting with a "
+						+ "letter or underscore, at most 48 characters. Set " + property
+						+ " to such a name, for example '" + example + "'.");
+	}
+
+	private static int maxPayloadSize(OutboxProperties properties) {
+		long bytes = properties.getMaxPayloadSize().toBytes();
+		if (bytes < 1 || bytes > Integer.MAX_VALUE) {
+			throw new InvalidConfigurationPropertyValueException("outbox.max-payload-size",
+					properties.getMaxPayloadSize(), "It must be between 1B and 2GB, for example 1MB.");
+		}
+		return (int) bytes;
+	}
+
+	private static int partitions(OutboxProperties properties) {
+		if (properties.getPartitions() < 1) {
+			throw new InvalidConfigurationPropertyValueException("outbox.partitions", properties.getPartitions(),
+					"It must be at least 1 and the same for every writer and relay of the outbox table.");
+		}
+		return properties.getPartitions();
+	}
+
+	private static @Nullable String notifyChannel(OutboxProperties properties) {
+		String channel = properties.getNotifyChannel();
+		if (channel == null || channel.isBlank()) {
+			return null;
+		}
+		if (channel.length() > MAX_NOTIFY_CHANNEL_LENGTH) {
+			throw new InvalidConfigurationPropertyValueException("outbox.notify-channel", channel,
+					"It must be at most " + MAX_NOTIFY_CHANNEL_LENGTH
+							+ " characters (a PostgreSQL identifier), or empty to send no notification.");
+		}
+		return channel;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.flywaydb.core.Flyway")
+	@ConditionalOnBooleanProperty(name = "outbox.flyway.enabled", matchIfMissing = true)
+	static class OutboxFlywayConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		OutboxSchemaInitializer outboxSchemaInitializer(DataSource dataSource, OutboxTables tables,
+				OutboxProperties properties) {
+			String historyTable = identifier("outbox.flyway.history-table", properties.getFlyway().getHistoryTable(),
+					"outbox_schema_history");
+			return new OutboxSchemaInitializer(dataSource, tables, historyTable.trim());
+		}
+
+	}
+
+}

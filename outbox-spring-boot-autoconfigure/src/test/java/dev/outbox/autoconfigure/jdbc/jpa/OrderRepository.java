@@ -1,0 +1,7 @@
+package dev.outbox.autoconfigure.jdbc.jpa;
+
+import org.springframework.data.jpa.repository.JpaRepository;
+
+interface OrderRepository extends JpaRepository<OrderEntity, Long> {
+
+}
