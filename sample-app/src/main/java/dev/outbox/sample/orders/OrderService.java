@@ -45,9 +45,19 @@ public class OrderService {
 	@Transactional
 	public Order place(String customer, BigDecimal amount) {
 		Order order = this.orders.save(new Order(customer, amount, this.clock.instant()));
-		UUID messageId = this.outbox.publish(OutboxEvent.of(DESTINATION, order.getId(), OrderPlaced.of(order)));
+		UUID messageId = this.outbox.publish(orderPlaced(order));
 		order.setEventId(messageId);
 		return order;
+	}
+
+	/**
+	 * The {@link OrderPlaced} event of an order, to the {@value #DESTINATION} destination
+	 * with the order id as aggregate id and message key.
+	 * @param order a saved order
+	 * @return the event
+	 */
+	static OutboxEvent orderPlaced(Order order) {
+		return OutboxEvent.of(DESTINATION, order.getId(), OrderPlaced.of(order));
 	}
 
 	/**
