@@ -61,7 +61,9 @@ public class DevServicesInitializer implements ApplicationContextInitializer<Con
 
 	private static EmbeddedPostgres startPostgres() {
 		try {
-			return EmbeddedPostgres.builder().start();
+			// stopped by closeWith(..) after the beans that use it, not by a JVM shutdown
+			// hook of its own
+			return EmbeddedPostgres.builder().setRegisterShutdownHook(false).start();
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("Could not start the embedded PostgreSQL; run with the 'external' "

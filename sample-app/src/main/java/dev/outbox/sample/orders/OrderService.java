@@ -2,6 +2,8 @@ package dev.outbox.sample.orders;
 
 import java.math.BigDecimal;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -44,7 +46,10 @@ public class OrderService {
 	 */
 	@Transactional
 	public Order place(String customer, BigDecimal amount) {
-		Order order = this.orders.save(new Order(customer, amount, this.clock.instant()));
+		// PostgreSQL keeps microseconds: the event carries the same instant as the stored
+		// order
+		Instant now = this.clock.instant().truncatedTo(ChronoUnit.MICROS);
+		Order order = this.orders.save(new Order(customer, amount, now));
 		UUID messageId = this.outbox.publish(orderPlaced(order));
 		order.setEventId(messageId);
 		return order;

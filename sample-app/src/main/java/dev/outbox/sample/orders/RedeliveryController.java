@@ -1,7 +1,6 @@
 package dev.outbox.sample.orders;
 
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +47,7 @@ class RedeliveryController {
 	}
 
 	@PostMapping("/orders/{id}/redeliver")
-	ResponseEntity<Map<String, Object>> redeliver(@PathVariable long id)
+	ResponseEntity<Redelivered> redeliver(@PathVariable long id)
 			throws InterruptedException, ExecutionException, TimeoutException {
 		Order order = this.orders.find(id).orElse(null);
 		if (order == null || order.getEventId() == null) {
@@ -62,7 +61,17 @@ class RedeliveryController {
 				order.getPlacedAt());
 		this.sender.send(message).get(10, TimeUnit.SECONDS);
 		return ResponseEntity.status(HttpStatus.ACCEPTED)
-			.body(Map.of("messageId", messageId, "destination", event.destination(), "broker", this.sender.name()));
+			.body(new Redelivered(messageId, event.destination(), this.sender.name()));
+	}
+
+	/**
+	 * What was sent again.
+	 *
+	 * @param messageId the message id, the same as the original's
+	 * @param destination the topic or exchange
+	 * @param broker the broker it went to
+	 */
+	record Redelivered(UUID messageId, String destination, String broker) {
 	}
 
 }

@@ -1,0 +1,105 @@
+package dev.outbox.sample;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.client.RestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The README's walkthrough of the sample, step by step over HTTP against the running
+ * application: place an order, see it listed, watch the shipping consumer create its
+ * shipment, redeliver the event and see the duplicate skipped. Subclasses choose the
+ * broker and the servers.
+ */
+abstract class OrdersWalkthrough {
+
+	private static final ParameterizedTypeReference<Map<String, Object>> OBJECT = new ParameterizedTypeReference<>() {
+	};
+
+	private static final ParameterizedTypeReference<List<Map<String, Object>>> LIST = new ParameterizedTypeReference<>() {
+	};
+
+	@LocalServerPort
+	int port;
+
+	@Test
+	void placedOrderIsShippedOnceEvenWhenItsEventIsDeliveredTwice() {
+		RestClient http = RestClient.create("http://localhost:" + this.port);
+		double duplicatesBefore = duplicatesSkipped(http);
+
+		// 1. place an order
+		ResponseEntity<Map<String, Object>> placed = http.post()
+			.uri("/orders")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body("{\"customer\": \"alice\", \"amount\": 42.50}")
+			.retrieve()
+			.toEntity(OBJECT);
+		assertThat(placed.getStatusCode()).isEqualTo(HttpStatus.CREATED);
+		Map<String, Object> order = placed.getBody();
+		assertThat(order).containsEntry("customer", "alice").containsKeys("id", "eventId");
+		Number orderId = (Number) order.get("id");
+		String eventId = (String) order.get("eventId");
+		assertThat(placed.getHeaders().getLocation()).hasToString("/orders/" + orderId);
+
+		// 2. it is listed, and can be fetched
+		assertThat(http.get().uri("/orders").retrieve().body(LIST)).extracting((o) -> o.get("id")).contains(orderId);
+		assertThat(http.get().uri("/orders/{id}", orderId).retrieve().body(OBJECT)).containsEntry("eventId", eventId)
+			.containsEntry("amount", 42.5);
+
+		// 3. the relay delivers OrderPlaced and shipping creates one shipment
+		await().atMost(Duration.ofSeconds(30))
+			.untilAsserted(() -> assertThat(shipmentsOf(http, orderId)).singleElement()
+				.satisfies((shipment) -> assertThat(shipment).containsEntry("customer", "alice")
+					.containsEntry("messageId", eventId)));
+
+		// 4. the same message again, with the same message id
+		ResponseEntity<Map<String, Object>> redelivered = http.post()
+			.uri("/orders/{id}/redeliver", orderId)
+			.retrieve()
+			.toEntity(OBJECT);
+		assertThat(redelivered.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+		assertThat(redelivered.getBody()).containsEntry("messageId", eventId);
+
+		// 5. the consumer skips it: counted, and still one shipment
+		await().atMost(Duration.ofSeconds(30))
+			.untilAsserted(() -> assertThat(duplicatesSkipped(http)).isEqualTo(duplicatesBefore + 1));
+		assertThat(shipmentsOf(http, orderId)).hasSize(1);
+	}
+
+	private static List<Map<String, Object>> shipmentsOf(RestClient http, Number orderId) {
+		return http.get()
+			.uri("/shipments")
+			.retrieve()
+			.body(LIST)
+			.stream()
+			.filter((shipment) -> orderId.equals(shipment.get("orderId")))
+			.toList();
+	}
+
+	@SuppressWarnings("unchecked")
+	private static double duplicatesSkipped(RestClient http) {
+		ResponseEntity<Map<String, Object>> response = http.get()
+			.uri("/actuator/metrics/outbox.consumer.duplicates")
+			.retrieve()
+			.onStatus((status) -> status.value() == 404, (request, resp) -> {
+			})
+			.toEntity(OBJECT);
+		if (response.getStatusCode().value() == 404 || response.getBody() == null) {
+			return 0;
+		}
+		List<Map<String, Object>> measurements = (List<Map<String, Object>>) response.getBody().get("measurements");
+		return ((Number) measurements.get(0).get("value")).doubleValue();
+	}
+
+}
