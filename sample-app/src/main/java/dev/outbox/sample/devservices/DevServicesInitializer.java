@@ -8,6 +8,7 @@ import java.util.Map;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.support.DefaultSingletonBeanRegistry;
@@ -38,8 +39,9 @@ public class DevServicesInitializer implements ApplicationContextInitializer<Con
 	public void initialize(ConfigurableApplicationContext context) {
 		ConfigurableEnvironment environment = context.getEnvironment();
 		Map<String, Object> properties = new LinkedHashMap<>();
+		EmbeddedPostgres postgres = null;
 		if (environment.getProperty("sample.dev-services.postgres", Boolean.class, false)) {
-			EmbeddedPostgres postgres = startPostgres();
+			postgres = startPostgres();
 			closeWith(context, "sampleEmbeddedPostgres", postgres::close);
 			properties.put("spring.datasource.url", postgres.getJdbcUrl("postgres", "postgres"));
 			properties.put("spring.datasource.username", "postgres");
@@ -48,7 +50,15 @@ public class DevServicesInitializer implements ApplicationContextInitializer<Con
 					+ " (sample.dev-services.postgres=true); it is deleted when the application stops");
 		}
 		if (environment.getProperty("sample.dev-services.kafka", Boolean.class, false)) {
-			EmbeddedKafkaKraftBroker kafka = startKafka();
+			EmbeddedKafkaKraftBroker kafka;
+			try {
+				kafka = startKafka();
+			}
+			catch (RuntimeException ex) {
+				// the context never refreshes, so it would not stop the database either
+				closeQuietly(postgres);
+				throw ex;
+			}
 			closeWith(context, "sampleEmbeddedKafka", kafka::destroy);
 			properties.put("spring.kafka.bootstrap-servers", kafka.getBrokersAsString());
 			logger.info("Started in-process Kafka broker at " + kafka.getBrokersAsString()
@@ -68,6 +78,17 @@ public class DevServicesInitializer implements ApplicationContextInitializer<Con
 		catch (IOException ex) {
 			throw new UncheckedIOException("Could not start the embedded PostgreSQL; run with the 'external' "
 					+ "profile and SPRING_DATASOURCE_URL to use a server of your own", ex);
+		}
+	}
+
+	private static void closeQuietly(@Nullable EmbeddedPostgres postgres) {
+		if (postgres != null) {
+			try {
+				postgres.close();
+			}
+			catch (IOException ex) {
+				logger.warn("Could not stop the embedded PostgreSQL: " + ex.getMessage());
+			}
 		}
 	}
 
