@@ -1,0 +1,38 @@
+package dev.outbox.benchmarks;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Runs a benchmark chosen by the first argument; the remaining arguments go to it.
+ */
+public final class Benchmarks {
+
+	private static final Map<String, Consumer<String[]>> BENCHMARKS = new LinkedHashMap<>();
+
+	static {
+		BENCHMARKS.put("write", WriteBenchmark::run);
+	}
+
+	private Benchmarks() {
+	}
+
+	/**
+	 * Run the benchmark named by {@code args[0]}.
+	 * @param args the benchmark name, then its arguments
+	 */
+	public static void main(String[] args) {
+		Consumer<String[]> benchmark = (args.length > 0) ? BENCHMARKS.get(args[0]) : null;
+		if (benchmark == null) {
+			System.err.println("Usage: java -jar outbox-benchmarks.jar <benchmark> [options]");
+			System.err.println("Benchmarks: " + String.join(", ", BENCHMARKS.keySet()));
+			System.exit(2);
+			return;
+		}
+		benchmark.accept(Arrays.copyOfRange(args, 1, args.length));
+		System.exit(0);
+	}
+
+}

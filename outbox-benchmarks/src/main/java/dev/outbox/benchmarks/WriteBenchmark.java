@@ -1,0 +1,286 @@
+package dev.outbox.benchmarks;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.sql.DataSource;
+
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.EntityManagerFactory;
+
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.persistence.autoconfigure.EntityScan;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.orm.jpa.SharedEntityManagerCreator;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import dev.outbox.Outbox;
+import dev.outbox.OutboxEvent;
+import dev.outbox.OutboxEventType;
+import dev.outbox.OutboxTables;
+import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.spi.PayloadSerializer;
+import dev.outbox.test.TestPostgres;
+
+/**
+ * The cost of the outbox on the write side, in a Spring Boot application with JPA:
+ * <ol>
+ * <li>overhead: transactions that insert one JPA entity, without and with one outbox
+ * event (about 1 KB of JSON) recorded in the same transaction;</li>
+ * <li>batch throughput: {@code publishAll} of 100 and 1000 events per transaction.</li>
+ * </ol>
+ * Options: {@code --transactions N} (measured transactions per variant, default 5000);
+ * {@code --breakdown} adds two reference variants: one extra {@code select 1} round trip,
+ * and a plain insert of an outbox row without the per-key lock.
+ */
+final class WriteBenchmark {
+
+	private static final int ROUNDS = 10;
+
+	private WriteBenchmark() {
+	}
+
+	static void run(String[] args) {
+		int transactions = intOption(args, "--transactions", 5000);
+		TestPostgres.Database database = TestPostgres.newSchema();
+		Map<String, Object> properties = new LinkedHashMap<>(database.springProperties());
+		properties.put("spring.main.web-application-type", "none");
+		properties.put("spring.main.banner-mode", "off");
+		properties.put("logging.level.root", "warn");
+		properties.put("spring.jpa.hibernate.ddl-auto", "create");
+		properties.put("spring.jpa.open-in-view", "false");
+		properties.put("spring.flyway.enabled", "false");
+		properties.put("outbox.relay.enabled", "false");
+		properties.put("outbox.consumer.enabled", "false");
+		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(BenchmarkApplication.class)
+			.properties(properties)
+			.run()) {
+			try {
+				new Run(context, transactions, List.of(args).contains("--breakdown")).all();
+			}
+			finally {
+				database.drop(context.getBean(DataSource.class));
+			}
+		}
+	}
+
+	private static int intOption(String[] args, String name, int defaultValue) {
+		for (int i = 0; i < args.length - 1; i++) {
+			if (args[i].equals(name)) {
+				return Integer.parseInt(args[i + 1]);
+			}
+		}
+		return defaultValue;
+	}
+
+	private static final class Run {
+
+		private final TransactionTemplate transactions;
+
+		private final EntityManager entityManager;
+
+		private final Outbox outbox;
+
+		private final Outbox outboxWithoutNotify;
+
+		private final JdbcTemplate jdbc;
+
+		private final PayloadSerializer serializer;
+
+		private final int measured;
+
+		private final boolean breakdown;
+
+		private final AtomicLong ids = new AtomicLong();
+
+		Run(ConfigurableApplicationContext context, int measured, boolean breakdown) {
+			this.breakdown = breakdown;
+			this.transactions = new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
+			this.entityManager = SharedEntityManagerCreator
+				.createSharedEntityManager(context.getBean(EntityManagerFactory.class));
+			this.outbox = context.getBean(Outbox.class);
+			this.outboxWithoutNotify = JdbcOutbox.builder(context.getBean(DataSource.class))
+				.tables(context.getBean(OutboxTables.class))
+				.serializer(context.getBean(PayloadSerializer.class))
+				.notifyChannel(null)
+				.build();
+			this.jdbc = new JdbcTemplate(context.getBean(DataSource.class));
+			this.serializer = context.getBean(PayloadSerializer.class);
+			this.measured = measured;
+		}
+
+		void all() {
+			int payloadSize = new dev.outbox.json.JacksonPayloadSerializer().serialize(payload(1)).length;
+			System.out.printf("outbox write benchmark: %s, Java %s, %d CPUs, %s%n", java.time.LocalDate.now(),
+					System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
+					this.jdbc.queryForObject("select version()", String.class).replaceAll(" on .*", ""));
+			System.out.printf("JVM: %s%n", ManagementFactory.getRuntimeMXBean().getInputArguments());
+			overhead(payloadSize);
+			batches();
+		}
+
+		private void overhead(int payloadSize) {
+			List<Variant> variants = new ArrayList<>(List.of(new Variant("entity only", this::entityOnly),
+					new Variant("entity + 1 event", () -> entityAndEvent(this.outbox)),
+					new Variant("entity + 1 event, NOTIFY off", () -> entityAndEvent(this.outboxWithoutNotify))));
+			if (this.breakdown) {
+				variants.add(new Variant("entity + select 1 (one round trip)", this::entityAndSelect));
+				variants.add(new Variant("entity + plain insert of the row (no lock)", this::entityAndPlainInsert));
+			}
+			// warm up: JIT, connection pool, server-side prepared statements
+			for (Variant variant : variants) {
+				for (int i = 0; i < Math.max(1000, this.measured / 5); i++) {
+					variant.transaction().run();
+				}
+			}
+			// measure in interleaved rounds so that drift (autovacuum, caches) hits every
+			// variant
+			int perRound = Math.max(1, this.measured / ROUNDS);
+			Map<Variant, long[]> nanos = new LinkedHashMap<>();
+			variants.forEach((variant) -> nanos.put(variant, new long[perRound * ROUNDS]));
+			for (int round = 0; round < ROUNDS; round++) {
+				for (Variant variant : variants) {
+					long[] samples = nanos.get(variant);
+					for (int i = 0; i < perRound; i++) {
+						long start = System.nanoTime();
+						variant.transaction().run();
+						samples[round * perRound + i] = System.nanoTime() - start;
+					}
+				}
+			}
+			System.out.printf("%n(a) Overhead per transaction (%d transactions per variant, payload %d bytes JSON)%n%n",
+					perRound * ROUNDS, payloadSize);
+			System.out.println("| variant | mean µs | p50 µs | p99 µs | overhead (mean) | overhead (p50) |");
+			System.out.println("|---|---:|---:|---:|---:|---:|");
+			Stats base = null;
+			for (Map.Entry<Variant, long[]> entry : nanos.entrySet()) {
+				Stats stats = Stats.of(entry.getValue());
+				if (base == null) {
+					base = stats;
+					System.out.printf("| %s | %.0f | %.0f | %.0f | – | – |%n", entry.getKey().name(), stats.mean(),
+							stats.p50(), stats.p99());
+				}
+				else {
+					System.out.printf("| %s | %.0f | %.0f | %.0f | %+.1f%% | %+.1f%% |%n", entry.getKey().name(),
+							stats.mean(), stats.p50(), stats.p99(), 100 * (stats.mean() / base.mean() - 1),
+							100 * (stats.p50() / base.p50() - 1));
+				}
+			}
+		}
+
+		private void batches() {
+			System.out.printf("%n(b) Batch write throughput (one transaction per batch)%n%n");
+			System.out.println("| events per transaction | call | transactions | mean ms per transaction | events/s |");
+			System.out.println("|---:|---|---:|---:|---:|");
+			batch(100, true, 200);
+			batch(1000, true, 40);
+			batch(100, false, 100);
+		}
+
+		private void batch(int size, boolean publishAll, int count) {
+			for (int i = 0; i < Math.max(5, count / 5); i++) {
+				publishBatch(size, publishAll);
+			}
+			long[] samples = new long[count];
+			for (int i = 0; i < count; i++) {
+				long start = System.nanoTime();
+				publishBatch(size, publishAll);
+				samples[i] = System.nanoTime() - start;
+			}
+			long total = 0;
+			for (long sample : samples) {
+				total += sample;
+			}
+			double seconds = total / 1e9;
+			System.out.printf("| %d | %s | %d | %.1f | %,.0f |%n", size,
+					publishAll ? "publishAll" : "publish × " + size, count, seconds * 1000 / count,
+					size * (double) count / seconds);
+		}
+
+		private void publishBatch(int size, boolean publishAll) {
+			List<OutboxEvent> events = new ArrayList<>(size);
+			for (int i = 0; i < size; i++) {
+				long id = this.ids.incrementAndGet();
+				events.add(OutboxEvent.of("orders", id, payload(id)));
+			}
+			this.transactions.executeWithoutResult((status) -> {
+				if (publishAll) {
+					this.outbox.publishAll(events);
+				}
+				else {
+					events.forEach(this.outbox::publish);
+				}
+			});
+		}
+
+		private void entityOnly() {
+			long id = this.ids.incrementAndGet();
+			this.transactions.executeWithoutResult(
+					(status) -> this.entityManager.persist(new BenchmarkOrder(id, "customer-" + id, 100)));
+		}
+
+		private void entityAndEvent(Outbox target) {
+			long id = this.ids.incrementAndGet();
+			this.transactions.executeWithoutResult((status) -> {
+				this.entityManager.persist(new BenchmarkOrder(id, "customer-" + id, 100));
+				target.publish(OutboxEvent.of("orders", id, payload(id)));
+			});
+		}
+
+		private void entityAndSelect() {
+			long id = this.ids.incrementAndGet();
+			this.transactions.executeWithoutResult((status) -> {
+				this.entityManager.persist(new BenchmarkOrder(id, "customer-" + id, 100));
+				this.jdbc.queryForObject("select 1", Integer.class);
+			});
+		}
+
+		private void entityAndPlainInsert() {
+			long id = this.ids.incrementAndGet();
+			byte[] payload = this.serializer.serialize(payload(id));
+			this.transactions.executeWithoutResult((status) -> {
+				this.entityManager.persist(new BenchmarkOrder(id, "customer-" + id, 100));
+				this.jdbc.update("insert into outbox_event (id, aggregate_type, aggregate_id, event_type, destination, "
+						+ "message_key, partition_no, payload, content_type, created_at, available_at) "
+						+ "values (?, 'orders', ?, 'order-placed', 'orders', ?, 1, ?, 'application/json', now(), now())",
+						java.util.UUID.randomUUID(), String.valueOf(id), String.valueOf(id), payload);
+			});
+		}
+
+		private static OrderPlaced payload(long id) {
+			List<Line> lines = new ArrayList<>();
+			for (int i = 0; i < 8; i++) {
+				lines.add(new Line("SKU-" + (100000 + i), "Product number " + i + " of the benchmark order", 1 + i,
+						1999 + i));
+			}
+			return new OrderPlaced(id, "customer-" + id, "EUR", 24_990, lines, "Deliver to the back door, ring twice.");
+		}
+
+	}
+
+	private record Variant(String name, Runnable transaction) {
+	}
+
+	@OutboxEventType("order-placed")
+	record OrderPlaced(long orderId, String customer, String currency, int total, List<Line> lines, String note) {
+	}
+
+	record Line(String sku, String title, int quantity, int unitPrice) {
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	@EntityScan(basePackageClasses = BenchmarkOrder.class)
+	static class BenchmarkApplication {
+
+	}
+
+}
