@@ -8,6 +8,7 @@ import java.util.UUID;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -15,6 +16,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
 
 /**
  * {@code POST /orders} places an order; {@code GET /orders} and {@code GET /orders/{id}}
@@ -32,11 +34,13 @@ class OrderController {
 
 	@PostMapping
 	ResponseEntity<OrderView> place(@RequestBody NewOrder request) {
-		if (request.customer() == null || request.customer().isBlank() || request.amount() == null
-				|| request.amount().signum() <= 0) {
-			return ResponseEntity.badRequest().build();
+		String customer = request.customer();
+		BigDecimal amount = request.amount();
+		if (customer == null || customer.isBlank() || amount == null || amount.signum() <= 0) {
+			throw new ResponseStatusException(HttpStatus.BAD_REQUEST,
+					"An order needs a customer and a positive amount, for example {\"customer\": \"alice\", \"amount\": 42.50}");
 		}
-		Order order = this.orders.place(request.customer(), request.amount());
+		Order order = this.orders.place(customer, amount);
 		return ResponseEntity.created(URI.create("/orders/" + order.getId())).body(OrderView.of(order));
 	}
 
