@@ -14,6 +14,9 @@ public final class Benchmarks {
 
 	static {
 		BENCHMARKS.put("write", WriteBenchmark::run);
+		BENCHMARKS.put("relay-kafka", RelayBenchmarks::kafka);
+		BENCHMARKS.put("relay-rabbit", RelayBenchmarks::rabbit);
+		BENCHMARKS.put("relay-latency", RelayBenchmarks::latency);
 	}
 
 	private Benchmarks() {

@@ -354,7 +354,7 @@ public final class OutboxRelay {
 	/**
 	 * Run one batch now on the calling thread, whether or not the relay is started
 	 * (partitions must be owned, so after {@link #start()} or for tests).
-	 * @return the number of events sent
+	 * @return the number of events sent, or the batch size when more are waiting
 	 */
 	int relayOnce() {
 		this.batchLock.lock();
@@ -365,12 +365,21 @@ public final class OutboxRelay {
 			if (partitions.isEmpty()) {
 				return 0;
 			}
-			List<ClaimedEvent> batch = this.store.fetch(partitions, now, this.batchSize);
+			// read each partition by index, a fair share of the batch (twice, for skew)
+			int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
+			List<ClaimedEvent> batch = this.store.fetch(partitions, now, perPartition, this.batchSize);
 			if (batch.isEmpty()) {
 				return 0;
 			}
 			deliver(batch);
-			return batch.size();
+			if (batch.size() >= this.batchSize) {
+				return batch.size();
+			}
+			// a partition that filled its share may hold more: tell the loop to go on
+			Map<Integer, Integer> perPartitionCounts = new HashMap<>();
+			batch.forEach((event) -> perPartitionCounts.merge(event.partition(), 1, Integer::sum));
+			return perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition) ? this.batchSize
+					: batch.size();
 		}
 		finally {
 			this.batchLock.unlock();

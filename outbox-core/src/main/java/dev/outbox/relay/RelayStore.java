@@ -48,6 +48,9 @@ final class RelayStore {
 	RelayStore(DataSource dataSource, OutboxTables tables) {
 		this.jdbc = new JdbcTemplate(dataSource);
 		String events = tables.qualifiedEventTable();
+		// Each owned partition is read by its own index scan on (partition_no, seq),
+		// bounded
+		// per partition, rather than sorting every pending row of the owned partitions.
 		// A key is blocked from the first of its rows that is parked or pending but not
 		// due
 		// (delayed or backing off); a key whose head is being retried sends only that
@@ -61,11 +64,15 @@ final class RelayStore {
 				    and (status = 'PARKED' or (status = 'PENDING' and available_at > ?) or (status = 'PENDING' and attempts > 0))
 				  group by message_key
 				)
-				select e.id, e.seq, e.partition_no, e.attempts, e.aggregate_type, e.aggregate_id, e.event_type,
-				       e.destination, e.routing_key, e.message_key, e.payload, e.content_type, e.headers::text, e.created_at
-				from %1$s e left join blocked b on b.message_key = e.message_key
-				where e.status = 'PENDING' and e.partition_no = any(?::int[]) and e.available_at <= ?
-				  and (b.from_seq is null or e.seq < b.from_seq)
+				select e.* from unnest(?::int[]) p(no) cross join lateral (
+				  select e.id, e.seq, e.partition_no, e.attempts, e.aggregate_type, e.aggregate_id, e.event_type,
+				         e.destination, e.routing_key, e.message_key, e.payload, e.content_type, e.headers::text, e.created_at
+				  from %1$s e left join blocked b on b.message_key = e.message_key
+				  where e.partition_no = p.no and e.status = 'PENDING' and e.available_at <= ?
+				    and (b.from_seq is null or e.seq < b.from_seq)
+				  order by e.seq
+				  limit ?
+				) e
 				order by e.seq
 				limit ?
 				"""
@@ -79,10 +86,18 @@ final class RelayStore {
 				+ " where status = 'PUBLISHED' and published_at < ? order by published_at limit ? for update skip locked)";
 	}
 
-	List<ClaimedEvent> fetch(Collection<Integer> partitions, Instant now, int limit) {
+	/**
+	 * Read due, unblocked pending events of the given partitions in seq order.
+	 * @param partitions the partitions
+	 * @param now the current time
+	 * @param perPartition the most events read from one partition
+	 * @param limit the most events returned
+	 * @return the events
+	 */
+	List<ClaimedEvent> fetch(Collection<Integer> partitions, Instant now, int perPartition, int limit) {
 		String owned = partitions.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
 		OffsetDateTime at = at(now);
-		return this.jdbc.query(this.fetchSql, (rs, row) -> map(rs), at, owned, at, owned, at, limit);
+		return this.jdbc.query(this.fetchSql, (rs, row) -> map(rs), at, owned, at, owned, at, perPartition, limit);
 	}
 
 	int markPublished(Collection<UUID> ids, Instant now, boolean delete) {

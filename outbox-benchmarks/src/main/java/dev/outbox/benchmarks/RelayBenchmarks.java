@@ -1,0 +1,324 @@
+package dev.outbox.benchmarks;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.OutboxTables;
+import dev.outbox.amqp.RabbitOutboxSender;
+import dev.outbox.kafka.KafkaOutboxSender;
+import dev.outbox.relay.OutboxRelay;
+import dev.outbox.spi.OutboxMessage;
+import dev.outbox.spi.OutboxRelayListener;
+import dev.outbox.spi.OutboxSender;
+import dev.outbox.spi.Partitions;
+import dev.outbox.test.TestKafka;
+import dev.outbox.test.TestPostgres;
+import dev.outbox.test.TestRabbit;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.flywaydb.core.Flyway;
+
+import org.springframework.amqp.core.BindingBuilder;
+import org.springframework.amqp.core.DirectExchange;
+import org.springframework.amqp.core.Queue;
+import org.springframework.amqp.core.QueueBuilder;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.amqp.rabbit.core.RabbitAdmin;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+
+/**
+ * Relay scenarios: drain of a pre-filled backlog of 1 KB events to Kafka and to RabbitMQ
+ * (throughput), and commit-to-confirm latency at a steady write rate.
+ */
+final class RelayBenchmarks {
+
+	private static final int KEYS = 1000;
+
+	private RelayBenchmarks() {
+	}
+
+	static void kafka(String[] args) {
+		run(() -> drain("kafka", intArg(args, 0, 100_000)));
+	}
+
+	static void rabbit(String[] args) {
+		run(() -> drain("rabbit", intArg(args, 0, 100_000)));
+	}
+
+	static void latency(String[] args) {
+		run(() -> latency(intArg(args, 0, 1000), intArg(args, 1, 20)));
+	}
+
+	private static void run(Scenario scenario) {
+		try {
+			scenario.run();
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException("Relay benchmark failed", ex);
+		}
+	}
+
+	private static int intArg(String[] args, int index, int defaultValue) {
+		return (args.length > index) ? Integer.parseInt(args[index]) : defaultValue;
+	}
+
+	private static void drain(String broker, int events) throws Exception {
+		try (Environment env = new Environment(broker)) {
+			long fillStart = System.nanoTime();
+			env.prefill(events);
+			System.out.printf("relay-%s: pre-filled %,d events of 1 KB in %.1f s%n", broker, events,
+					(System.nanoTime() - fillStart) / 1e9);
+			OutboxRelay relay = env.relay(null).build();
+			long start = System.nanoTime();
+			relay.start();
+			while (env.pending() > 0) {
+				Thread.sleep(50);
+			}
+			double seconds = (System.nanoTime() - start) / 1e9;
+			relay.stop();
+			System.out.printf("relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads)%n",
+					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE);
+		}
+	}
+
+	private static void latency(int rate, int seconds) throws Exception {
+		try (Environment env = new Environment("kafka")) {
+			Map<UUID, Long> committedAt = new ConcurrentHashMap<>();
+			List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+			OutboxRelayListener listener = new OutboxRelayListener() {
+				@Override
+				public void onPublished(List<OutboxMessage> messages, Instant confirmedAt) {
+					long now = System.nanoTime();
+					for (OutboxMessage message : messages) {
+						Long at = committedAt.remove(message.id());
+						if (at != null) {
+							latencies.add(now - at);
+						}
+					}
+				}
+			};
+			OutboxRelay relay = env.relay(listener).build();
+			relay.start();
+			// warm up: the topic is created and the producer connected before measuring
+			try (Connection connection = env.dataSource.getConnection()) {
+				for (int i = 0; i < 2000; i++) {
+					env.insert(connection, "k" + (i % KEYS));
+				}
+			}
+			relay.wakeUp();
+			while (env.pending() > 0) {
+				Thread.sleep(20);
+			}
+			int writers = 4;
+			int total = rate * seconds;
+			CountDownLatch done = new CountDownLatch(writers);
+			long start = System.nanoTime();
+			for (int w = 0; w < writers; w++) {
+				int writer = w;
+				Thread thread = new Thread(() -> {
+					try (Connection connection = env.dataSource.getConnection()) {
+						for (int i = writer; i < total; i += writers) {
+							long due = start + (long) (i * (1e9 / rate));
+							long wait = due - System.nanoTime();
+							if (wait > 0) {
+								TimeUnit.NANOSECONDS.sleep(wait);
+							}
+							UUID id = env.insert(connection, "k" + (i % KEYS));
+							committedAt.put(id, System.nanoTime());
+							relay.wakeUp();
+						}
+					}
+					catch (Exception ex) {
+						throw new IllegalStateException(ex);
+					}
+					finally {
+						done.countDown();
+					}
+				});
+				thread.start();
+			}
+			done.await();
+			while (env.pending() > 0) {
+				Thread.sleep(20);
+			}
+			relay.stop();
+			List<Long> sorted = new ArrayList<>(latencies);
+			Collections.sort(sorted);
+			System.out.printf(
+					"relay-latency: %,d events at %,d events/s to Kafka, commit-to-confirm p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+					sorted.size(), rate, percentile(sorted, 0.50), percentile(sorted, 0.99), percentile(sorted, 1.0));
+		}
+	}
+
+	private static double percentile(List<Long> sorted, double p) {
+		if (sorted.isEmpty()) {
+			return Double.NaN;
+		}
+		int index = (int) Math.min(sorted.size() - 1, Math.ceil(p * sorted.size()) - 1);
+		return sorted.get(Math.max(0, index)) / 1e6;
+	}
+
+	@FunctionalInterface
+	private interface Scenario {
+
+		void run() throws Exception;
+
+	}
+
+	/**
+	 * A fresh schema, a destination and a sender.
+	 */
+	private static final class Environment implements AutoCloseable {
+
+		final TestPostgres.Database database = TestPostgres.newSchema();
+
+		final HikariDataSource dataSource = this.database.dataSource();
+
+		final OutboxTables tables = new OutboxTables(this.database.schema(), "outbox_event",
+				"outbox_processed_message");
+
+		final JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
+
+		final String destination = "bench-" + UUID.randomUUID();
+
+		final byte[] payload = new byte[1024];
+
+		final OutboxSender sender;
+
+		private final List<AutoCloseable> closeables = new ArrayList<>();
+
+		Environment(String broker) {
+			Flyway.configure()
+				.dataSource(this.dataSource)
+				.schemas(this.database.schema())
+				.locations("classpath:dev/outbox/db/migration")
+				.table("outbox_schema_history")
+				.placeholders(Map.of("event_table", "outbox_event", "processed_table", "outbox_processed_message"))
+				.load()
+				.migrate();
+			java.util.Arrays.fill(this.payload, (byte) 'x');
+			this.sender = broker.equals("kafka") ? kafka() : rabbit();
+		}
+
+		private OutboxSender kafka() {
+			Map<String, Object> config = new HashMap<>();
+			config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
+			config.put(ProducerConfig.ACKS_CONFIG, "all");
+			config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+			config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+			config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+			config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+			config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 10000);
+			config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+			config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10000);
+			DefaultKafkaProducerFactory<String, byte[]> factory = new DefaultKafkaProducerFactory<>(config);
+			this.closeables.add(factory::destroy);
+			return new KafkaOutboxSender(new KafkaTemplate<>(factory));
+		}
+
+		private OutboxSender rabbit() {
+			TestRabbit.Broker broker = TestRabbit.broker();
+			CachingConnectionFactory connectionFactory = new CachingConnectionFactory(broker.host(), broker.port());
+			connectionFactory.setUsername(broker.username());
+			connectionFactory.setPassword(broker.password());
+			connectionFactory.setPublisherConfirmType(CachingConnectionFactory.ConfirmType.CORRELATED);
+			connectionFactory.setPublisherReturns(true);
+			RabbitAdmin admin = new RabbitAdmin(connectionFactory);
+			DirectExchange exchange = new DirectExchange(this.destination, false, true);
+			// a bounded queue keeps the broker's memory flat: messages are routed and
+			// confirmed
+			Queue queue = QueueBuilder.nonDurable(this.destination).autoDelete().maxLength(10_000).build();
+			admin.declareExchange(exchange);
+			admin.declareQueue(queue);
+			admin.declareBinding(BindingBuilder.bind(queue).to(exchange).with("bench"));
+			this.closeables.add(() -> {
+				admin.deleteQueue(this.destination);
+				admin.deleteExchange(this.destination);
+				connectionFactory.destroy();
+			});
+			return new RabbitOutboxSender(new RabbitTemplate(connectionFactory));
+		}
+
+		OutboxRelay.Builder relay(OutboxRelayListener listener) {
+			OutboxRelay.Builder builder = OutboxRelay.builder(this.dataSource, this.tables).sender(this.sender);
+			if (listener != null) {
+				builder.listener(listener);
+			}
+			return builder;
+		}
+
+		void prefill(int events) {
+			StringBuilder keys = new StringBuilder();
+			for (int k = 0; k < KEYS; k++) {
+				keys.append((k > 0) ? "," : "")
+					.append("(")
+					.append(k)
+					.append(",'k")
+					.append(k)
+					.append("',")
+					.append(Partitions.of("k" + k, Partitions.DEFAULT_COUNT))
+					.append(")");
+			}
+			this.jdbc.update("insert into " + this.tables.qualifiedEventTable()
+					+ " (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload, content_type, created_at, available_at)"
+					+ " select gen_random_uuid(), 'order', k.key, 'bench', ?, k.key, k.p, ?, 'application/octet-stream', now(), now()"
+					+ " from generate_series(0, ? - 1) i join (values " + keys + ") k(n, key, p) on k.n = i % " + KEYS
+					+ " order by i", this.destination, this.payload, events);
+			this.jdbc.execute("analyze " + this.tables.qualifiedEventTable());
+		}
+
+		UUID insert(Connection connection, String key) throws Exception {
+			UUID id = UUID.randomUUID();
+			try (PreparedStatement statement = connection.prepareStatement("insert into "
+					+ this.tables.qualifiedEventTable()
+					+ " (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload, content_type, created_at, available_at)"
+					+ " values (?, 'order', ?, 'bench', ?, ?, ?, ?, 'application/octet-stream', ?, ?)")) {
+				Instant now = Instant.now();
+				statement.setObject(1, id);
+				statement.setString(2, key);
+				statement.setString(3, this.destination);
+				statement.setString(4, key);
+				statement.setInt(5, Partitions.of(key, Partitions.DEFAULT_COUNT));
+				statement.setBytes(6, this.payload);
+				statement.setObject(7, now.atOffset(ZoneOffset.UTC));
+				statement.setObject(8, now.atOffset(ZoneOffset.UTC));
+				statement.executeUpdate();
+			}
+			return id;
+		}
+
+		int pending() {
+			Integer count = this.jdbc.queryForObject(
+					"select count(*) from " + this.tables.qualifiedEventTable() + " where status = 'PENDING'",
+					Integer.class);
+			return (count != null) ? count : 0;
+		}
+
+		@Override
+		public void close() throws Exception {
+			for (AutoCloseable closeable : this.closeables) {
+				closeable.close();
+			}
+			this.database.drop(this.dataSource);
+			this.dataSource.close();
+		}
+
+	}
+
+}
