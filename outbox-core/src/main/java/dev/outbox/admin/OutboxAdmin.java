@@ -1,0 +1,276 @@
+package dev.outbox.admin;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import dev.outbox.OutboxTables;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Inspection and repair of the outbox table, for metrics, health checks and operators.
+ * <p>
+ * {@link #stats()} counts pending, failing and parked events and measures how long the
+ * oldest due event has been waiting, in one statement.
+ * {@link #failedEvents(int, boolean)} lists parked and failing events with their last
+ * error (payloads only when asked for). {@link #replay(UUID)} and {@link #replayAll()}
+ * make parked and failing events pending again with a fresh budget of attempts and due at
+ * once; {@link #discard(UUID)} deletes one. A replayed event keeps its place in the order
+ * of its key (its insertion sequence is unchanged), so the later events of the key, which
+ * waited behind it, still follow it. Its last error is kept until the next attempt
+ * overwrites it.
+ * <p>
+ * Every method runs one statement on a connection of the data source (joining a
+ * transaction if the caller runs one). Built with
+ * {@link #builder(DataSource, OutboxTables)}.
+ */
+public final class OutboxAdmin {
+
+	private static final Log logger = LogFactory.getLog(OutboxAdmin.class);
+
+	private static final String PROBLEM = "(status = 'PARKED' or (status = 'PENDING' and attempts > 0))";
+
+	private static final String SUMMARY_COLUMNS = "id, status, destination, message_key, event_type, aggregate_type, "
+			+ "aggregate_id, attempts, last_error, created_at, available_at, content_type";
+
+	private final JdbcTemplate jdbc;
+
+	private final Clock clock;
+
+	private final Runnable onReplay;
+
+	private final String statsSql;
+
+	private final String listSql;
+
+	private final String listWithPayloadSql;
+
+	private final String findSql;
+
+	private final String findWithPayloadSql;
+
+	private final String replaySql;
+
+	private final String replayAllSql;
+
+	private final String discardSql;
+
+	private OutboxAdmin(Builder builder) {
+		this.jdbc = new JdbcTemplate(builder.dataSource);
+		this.clock = builder.clock;
+		this.onReplay = builder.onReplay;
+		String events = builder.tables.qualifiedEventTable();
+		// waiting since: when it became due; a failing event since it was recorded (its
+		// available_at moves with the backoff)
+		this.statsSql = """
+				select count(*) filter (where status = 'PENDING'),
+				       count(*) filter (where status = 'PENDING' and attempts > 0),
+				       count(*) filter (where status = 'PARKED'),
+				       min(case when attempts > 0 then created_at else available_at end)
+				         filter (where status = 'PENDING' and (attempts > 0 or available_at <= ?))
+				from %s where status in ('PENDING', 'PARKED')
+				""".formatted(events);
+		String list = "select " + SUMMARY_COLUMNS + "%s from " + events + " where " + PROBLEM
+				+ " order by (status = 'PARKED') desc, seq limit ?";
+		this.listSql = list.formatted("");
+		this.listWithPayloadSql = list.formatted(", payload");
+		String find = "select " + SUMMARY_COLUMNS + "%s from " + events + " where id = ? and " + PROBLEM;
+		this.findSql = find.formatted("");
+		this.findWithPayloadSql = find.formatted(", payload");
+		String replay = "update " + events + " set status = 'PENDING', attempts = 0, available_at = ? where " + PROBLEM;
+		this.replaySql = replay + " and id = ?";
+		this.replayAllSql = replay;
+		this.discardSql = "delete from " + events + " where id = ? and " + PROBLEM;
+	}
+
+	/**
+	 * Start building an admin for the given outbox tables.
+	 * @param dataSource the data source of the outbox tables
+	 * @param tables the table names
+	 * @return a builder
+	 */
+	public static Builder builder(DataSource dataSource, OutboxTables tables) {
+		return new Builder(dataSource, tables);
+	}
+
+	/**
+	 * Count pending, failing and parked events and measure the oldest due one, in one
+	 * statement (it scans the pending and parked rows: cache the result when polling
+	 * often).
+	 * @return the snapshot
+	 */
+	public OutboxStats stats() {
+		Instant now = this.clock.instant();
+		OutboxStats stats = this.jdbc.queryForObject(this.statsSql, (rs, row) -> {
+			OffsetDateTime oldest = rs.getObject(4, OffsetDateTime.class);
+			Duration age = null;
+			if (oldest != null) {
+				age = Duration.between(oldest.toInstant(), now);
+				age = age.isNegative() ? Duration.ZERO : age;
+			}
+			return new OutboxStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), age);
+		}, at(now));
+		return Objects.requireNonNull(stats);
+	}
+
+	/**
+	 * List parked events, then failing ones, each in insertion order.
+	 * @param limit the maximum number of events
+	 * @param includePayload whether to read the payloads
+	 * @return the events
+	 */
+	public List<FailedEvent> failedEvents(int limit, boolean includePayload) {
+		if (limit < 1) {
+			throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+		}
+		return this.jdbc.query(includePayload ? this.listWithPayloadSql : this.listSql,
+				(rs, row) -> map(rs, includePayload), limit);
+	}
+
+	/**
+	 * Find a parked or failing event.
+	 * @param id the message id
+	 * @param includePayload whether to read the payload
+	 * @return the event, or empty if there is no parked or failing event with that id
+	 */
+	public Optional<FailedEvent> failedEvent(UUID id, boolean includePayload) {
+		return this.jdbc
+			.query(includePayload ? this.findWithPayloadSql : this.findSql, (rs, row) -> map(rs, includePayload), id)
+			.stream()
+			.findFirst();
+	}
+
+	/**
+	 * Make a parked or failing event pending again: due now, attempts reset to zero.
+	 * Wakes the relay.
+	 * @param id the message id
+	 * @return whether a parked or failing event with that id existed
+	 */
+	public boolean replay(UUID id) {
+		int updated = this.jdbc.update(this.replaySql, at(this.clock.instant()), id);
+		if (updated > 0) {
+			logger.info("Outbox event " + id + " replayed");
+			wakeRelay();
+		}
+		return updated > 0;
+	}
+
+	/**
+	 * Make every parked and failing event pending again: due now, attempts reset to zero.
+	 * Wakes the relay.
+	 * @return the number of events replayed
+	 */
+	public int replayAll() {
+		int updated = this.jdbc.update(this.replayAllSql, at(this.clock.instant()));
+		if (updated > 0) {
+			logger.info(updated + " outbox events replayed");
+			wakeRelay();
+		}
+		return updated;
+	}
+
+	/**
+	 * Delete a parked or failing event: it is never sent (if the relay is sending a
+	 * failing event at this moment, that attempt may still reach the broker). The later
+	 * events of its key are sent next.
+	 * @param id the message id
+	 * @return whether a parked or failing event with that id existed
+	 */
+	public boolean discard(UUID id) {
+		int deleted = this.jdbc.update(this.discardSql, id);
+		if (deleted > 0) {
+			logger.info("Outbox event " + id + " discarded");
+			wakeRelay();
+		}
+		return deleted > 0;
+	}
+
+	private void wakeRelay() {
+		try {
+			this.onReplay.run();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Could not wake the outbox relay; it finds the events at its next poll: " + ex);
+		}
+	}
+
+	private static FailedEvent map(ResultSet rs, boolean includePayload) throws SQLException {
+		FailedEvent.State state = "PARKED".equals(rs.getString(2)) ? FailedEvent.State.PARKED
+				: FailedEvent.State.FAILING;
+		byte @Nullable [] payload = includePayload ? rs.getBytes(13) : null;
+		return new FailedEvent(rs.getObject(1, UUID.class), state, rs.getString(3), rs.getString(4), rs.getString(5),
+				rs.getString(6), rs.getString(7), rs.getInt(8), rs.getString(9),
+				rs.getObject(10, OffsetDateTime.class).toInstant(), rs.getObject(11, OffsetDateTime.class).toInstant(),
+				rs.getString(12), payload);
+	}
+
+	private static OffsetDateTime at(Instant instant) {
+		return instant.atOffset(ZoneOffset.UTC);
+	}
+
+	/**
+	 * Builder of {@link OutboxAdmin}.
+	 */
+	public static final class Builder {
+
+		private final DataSource dataSource;
+
+		private final OutboxTables tables;
+
+		private Clock clock = Clock.systemUTC();
+
+		private Runnable onReplay = () -> {
+		};
+
+		private Builder(DataSource dataSource, OutboxTables tables) {
+			this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+			this.tables = Objects.requireNonNull(tables, "tables must not be null");
+		}
+
+		/**
+		 * The clock for ages and due times (default: system UTC).
+		 * @param clock the clock
+		 * @return this builder
+		 */
+		public Builder clock(Clock clock) {
+			this.clock = Objects.requireNonNull(clock, "clock must not be null");
+			return this;
+		}
+
+		/**
+		 * Called after events were replayed or discarded, to make the relay look for them
+		 * at once, for example {@code relay::wakeUp} (default: nothing; the relay finds
+		 * them at its next poll).
+		 * @param onReplay the callback; must return quickly
+		 * @return this builder
+		 */
+		public Builder onReplay(Runnable onReplay) {
+			this.onReplay = Objects.requireNonNull(onReplay, "onReplay must not be null");
+			return this;
+		}
+
+		/**
+		 * Build the admin.
+		 * @return the admin
+		 */
+		public OutboxAdmin build() {
+			return new OutboxAdmin(this);
+		}
+
+	}
+
+}

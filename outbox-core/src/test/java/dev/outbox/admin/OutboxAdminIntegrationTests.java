@@ -1,0 +1,269 @@
+package dev.outbox.admin;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.OutboxTables;
+import dev.outbox.relay.OutboxRelay;
+import dev.outbox.spi.OutboxMessage;
+import dev.outbox.spi.OutboxSender;
+import dev.outbox.spi.Partitions;
+import dev.outbox.test.TestPostgres;
+import org.flywaydb.core.Flyway;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@link OutboxAdmin} against the real PostgreSQL, with a real relay where delivery
+ * matters.
+ */
+class OutboxAdminIntegrationTests {
+
+	private static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
+
+	private TestPostgres.Database database;
+
+	private HikariDataSource dataSource;
+
+	private OutboxTables tables;
+
+	private JdbcTemplate jdbc;
+
+	private final AtomicInteger wakeUps = new AtomicInteger();
+
+	private OutboxAdmin admin;
+
+	@BeforeEach
+	void createSchema() {
+		this.database = TestPostgres.newSchema();
+		this.dataSource = this.database.dataSource();
+		this.tables = new OutboxTables(this.database.schema(), "outbox_event", "outbox_processed_message");
+		this.jdbc = new JdbcTemplate(this.dataSource);
+		Flyway.configure()
+			.dataSource(this.dataSource)
+			.schemas(this.database.schema())
+			.locations("classpath:dev/outbox/db/migration")
+			.table("outbox_schema_history")
+			.placeholders(Map.of("event_table", "outbox_event", "processed_table", "outbox_processed_message"))
+			.load()
+			.migrate();
+		this.admin = OutboxAdmin.builder(this.dataSource, this.tables)
+			.clock(Clock.fixed(NOW, ZoneOffset.UTC))
+			.onReplay(this.wakeUps::incrementAndGet)
+			.build();
+	}
+
+	@AfterEach
+	void dropSchema() {
+		try {
+			this.database.drop(this.dataSource);
+		}
+		finally {
+			this.dataSource.close();
+		}
+	}
+
+	@Test
+	void statsOfAnEmptyOutboxAreZero() {
+		assertThat(this.admin.stats()).isEqualTo(new OutboxStats(0, 0, 0, null));
+	}
+
+	@Test
+	void statsCountPendingFailingAndParkedAndAgeTheOldestDueEvent() {
+		insert("k1", "PENDING", 0, NOW.minusSeconds(30), NOW.minusSeconds(30), null);
+		insert("k2", "PENDING", 0, NOW.minusSeconds(90), NOW.minusSeconds(10), null); // delayed,
+																						// due
+																						// since
+																						// 10s
+		insert("k3", "PENDING", 0, NOW.minusSeconds(300), NOW.plusSeconds(60), null); // delayed,
+																						// not
+																						// due
+		insert("k4", "PENDING", 2, NOW.minusSeconds(45), NOW.plusSeconds(5), "boom"); // failing,
+																						// backing
+																						// off
+		insert("k5", "PARKED", 10, NOW.minusSeconds(600), NOW.minusSeconds(500), "gone");
+		insert("k6", "PUBLISHED", 0, NOW.minusSeconds(900), NOW.minusSeconds(900), null);
+
+		OutboxStats stats = this.admin.stats();
+
+		assertThat(stats.pending()).isEqualTo(4);
+		assertThat(stats.failing()).isEqualTo(1);
+		assertThat(stats.parked()).isEqualTo(1);
+		assertThat(stats.oldestPendingAge()).isEqualTo(Duration.ofSeconds(45));
+	}
+
+	@Test
+	void listsParkedThenFailingEventsWithTheirErrorAndPayloadOnlyWhenAsked() {
+		UUID failing = insert("k1", "PENDING", 2, NOW.minusSeconds(20), NOW.plusSeconds(5), "broker down");
+		UUID parked = insert("k2", "PARKED", 10, NOW.minusSeconds(10), NOW, "no route");
+		insert("k3", "PENDING", 0, NOW, NOW, null);
+
+		List<FailedEvent> events = this.admin.failedEvents(10, false);
+
+		assertThat(events).extracting(FailedEvent::id).containsExactly(parked, failing);
+		FailedEvent first = events.get(0);
+		assertThat(first.state()).isEqualTo(FailedEvent.State.PARKED);
+		assertThat(first.destination()).isEqualTo("orders");
+		assertThat(first.key()).isEqualTo("k2");
+		assertThat(first.eventType()).isEqualTo("order-placed");
+		assertThat(first.attempts()).isEqualTo(10);
+		assertThat(first.lastError()).isEqualTo("no route");
+		assertThat(first.createdAt()).isEqualTo(NOW.minusSeconds(10));
+		assertThat(first.payload()).isNull();
+		assertThat(events.get(1).state()).isEqualTo(FailedEvent.State.FAILING);
+		assertThat(this.admin.failedEvents(1, true)).singleElement()
+			.satisfies((event) -> assertThat(new String(event.payload(), StandardCharsets.UTF_8))
+				.isEqualTo("{\"key\":\"k2\"}"));
+		assertThat(this.admin.failedEvent(parked, true))
+			.hasValueSatisfying((event) -> assertThat(event.payload()).isNotNull());
+		assertThat(this.admin.failedEvent(UUID.randomUUID(), false)).isEmpty();
+	}
+
+	@Test
+	void replayMakesAParkedEventPendingAndDueWithFreshAttempts() {
+		UUID parked = insert("k1", "PARKED", 10, NOW.minusSeconds(10), NOW.minusSeconds(5), "no route");
+
+		assertThat(this.admin.replay(parked)).isTrue();
+
+		Map<String, Object> row = row(parked);
+		assertThat(row).containsEntry("status", "PENDING").containsEntry("attempts", 0);
+		assertThat(((java.sql.Timestamp) row.get("available_at")).toInstant()).isEqualTo(NOW);
+		assertThat(this.wakeUps).hasValue(1);
+		assertThat(this.admin.stats().parked()).isZero();
+	}
+
+	@Test
+	void replayAndDiscardIgnoreEventsThatAreNeitherParkedNorFailing() {
+		UUID pending = insert("k1", "PENDING", 0, NOW, NOW, null);
+		UUID published = insert("k2", "PUBLISHED", 0, NOW, NOW, null);
+
+		assertThat(this.admin.replay(pending)).isFalse();
+		assertThat(this.admin.replay(published)).isFalse();
+		assertThat(this.admin.replay(UUID.randomUUID())).isFalse();
+		assertThat(this.admin.discard(pending)).isFalse();
+		assertThat(this.admin.discard(published)).isFalse();
+		assertThat(this.admin.replayAll()).isZero();
+		assertThat(this.wakeUps).hasValue(0);
+		assertThat(count()).isEqualTo(2);
+	}
+
+	@Test
+	void replayAllReplaysParkedAndFailingEvents() {
+		insert("k1", "PARKED", 10, NOW, NOW, "a");
+		insert("k2", "PARKED", 10, NOW, NOW, "b");
+		insert("k3", "PENDING", 3, NOW, NOW.plusSeconds(60), "c");
+
+		assertThat(this.admin.replayAll()).isEqualTo(3);
+
+		assertThat(this.admin.stats()).isEqualTo(new OutboxStats(3, 0, 0, Duration.ZERO));
+		assertThat(this.wakeUps).hasValue(1);
+	}
+
+	@Test
+	void discardDeletesAParkedEvent() {
+		UUID parked = insert("k1", "PARKED", 10, NOW, NOW, "a");
+		UUID other = insert("k2", "PARKED", 10, NOW, NOW, "a");
+
+		assertThat(this.admin.discard(parked)).isTrue();
+
+		assertThat(this.jdbc.queryForList("select id from " + this.tables.qualifiedEventTable(), UUID.class))
+			.containsExactly(other);
+	}
+
+	@Test
+	void replayedEventIsDeliveredBeforeTheLaterEventsOfItsKey() {
+		AtomicBoolean brokerDown = new AtomicBoolean(true);
+		List<String> delivered = new CopyOnWriteArrayList<>();
+		OutboxSender sender = new OutboxSender() {
+
+			@Override
+			public String name() {
+				return "test";
+			}
+
+			@Override
+			public CompletableFuture<Void> send(OutboxMessage message) {
+				if (brokerDown.get()) {
+					return CompletableFuture.failedFuture(new IllegalStateException("broker down"));
+				}
+				delivered.add(new String(message.payload(), StandardCharsets.UTF_8));
+				return CompletableFuture.completedFuture(null);
+			}
+
+		};
+		OutboxRelay relay = OutboxRelay.builder(this.dataSource, this.tables)
+			.sender(sender)
+			.maxAttempts(1)
+			.pollInterval(Duration.ofMillis(100))
+			.sendTimeout(Duration.ofSeconds(2))
+			.leaseDuration(Duration.ofSeconds(10))
+			.build();
+		OutboxAdmin admin = OutboxAdmin.builder(this.dataSource, this.tables).onReplay(relay::wakeUp).build();
+		Instant now = Instant.now();
+		UUID first = insert("k1", "PENDING", 0, now, now, null, "first");
+		relay.start();
+		try {
+			await().atMost(Duration.ofSeconds(10)).until(() -> admin.stats().parked() == 1);
+			insert("k1", "PENDING", 0, now, now, null, "second");
+			insert("k2", "PENDING", 0, now, now, null, "other");
+			brokerDown.set(false);
+			await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains("other"));
+			assertThat(delivered).containsExactly("other");
+			assertThat(admin.failedEvents(10, false)).singleElement()
+				.satisfies((event) -> assertThat(event.lastError()).contains("broker down"));
+
+			assertThat(admin.replay(first)).isTrue();
+
+			await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() == 3);
+			assertThat(delivered).containsExactly("other", "first", "second");
+			assertThat(admin.stats()).isEqualTo(new OutboxStats(0, 0, 0, null));
+		}
+		finally {
+			relay.stop();
+		}
+	}
+
+	private UUID insert(String key, String status, int attempts, Instant createdAt, Instant availableAt,
+			@Nullable String lastError) {
+		return insert(key, status, attempts, createdAt, availableAt, lastError, "{\"key\":\"" + key + "\"}");
+	}
+
+	private UUID insert(String key, String status, int attempts, Instant createdAt, Instant availableAt,
+			@Nullable String lastError, String payload) {
+		UUID id = UUID.randomUUID();
+		this.jdbc.update("insert into " + this.tables.qualifiedEventTable()
+				+ " (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload,"
+				+ " content_type, status, attempts, last_error, created_at, available_at)"
+				+ " values (?, 'order', ?, 'order-placed', 'orders', ?, ?, ?, 'application/json', ?, ?, ?, ?, ?)", id,
+				key, key, Partitions.of(key, Partitions.DEFAULT_COUNT), payload.getBytes(StandardCharsets.UTF_8),
+				status, attempts, lastError, createdAt.atOffset(ZoneOffset.UTC), availableAt.atOffset(ZoneOffset.UTC));
+		return id;
+	}
+
+	private Map<String, Object> row(UUID id) {
+		return this.jdbc.queryForMap("select * from " + this.tables.qualifiedEventTable() + " where id = ?", id);
+	}
+
+	private int count() {
+		return this.jdbc.queryForObject("select count(*) from " + this.tables.qualifiedEventTable(), Integer.class);
+	}
+
+}
