@@ -46,7 +46,7 @@ public final class OutboxRelayAutoConfiguration {
 	@ConditionalOnMissingBean
 	OutboxRelay outboxRelay(DataSource dataSource, OutboxTables tables, OutboxRelayProperties properties,
 			Environment environment, ObjectProvider<OutboxSender> senders,
-			ObjectProvider<OutboxRelayListener> listener) {
+			ObjectProvider<OutboxRelayListener> listeners) {
 		List<OutboxSender> available = senders.orderedStream().toList();
 		String broker = validateRouting(properties, available);
 		Binder binder = Binder.get(environment);
@@ -71,7 +71,10 @@ public final class OutboxRelayAutoConfiguration {
 			.purge(properties.getPurgeInterval(), properties.getPurgeBatchSize())
 			.instanceId(properties.getInstanceId())
 			.notifyChannel(listen ? channel : null);
-		listener.ifAvailable(builder::listener);
+		List<OutboxRelayListener> all = listeners.orderedStream().toList();
+		if (!all.isEmpty()) {
+			builder.listener((all.size() == 1) ? all.get(0) : new CompositeOutboxRelayListener(all));
+		}
 		try {
 			return builder.build();
 		}

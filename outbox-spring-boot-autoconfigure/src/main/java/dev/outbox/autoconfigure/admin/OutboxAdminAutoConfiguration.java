@@ -1,0 +1,40 @@
+package dev.outbox.autoconfigure.admin;
+
+import java.time.Clock;
+
+import javax.sql.DataSource;
+
+import dev.outbox.OutboxTables;
+import dev.outbox.admin.OutboxAdmin;
+import dev.outbox.relay.OutboxRelay;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration of the {@link OutboxAdmin} over the outbox tables; replays wake this
+ * application's relay, if it runs one.
+ */
+@AutoConfiguration(afterName = { "dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration",
+		"dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration" })
+@ConditionalOnClass(OutboxAdmin.class)
+@ConditionalOnSingleCandidate(DataSource.class)
+@ConditionalOnBean(OutboxTables.class)
+public final class OutboxAdminAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	OutboxAdmin outboxAdmin(DataSource dataSource, OutboxTables tables, ObjectProvider<OutboxRelay> relay,
+			ObjectProvider<Clock> clock) {
+		return OutboxAdmin.builder(dataSource, tables)
+			.clock(clock.getIfUnique(Clock::systemUTC))
+			.onReplay(() -> relay.ifAvailable(OutboxRelay::wakeUp))
+			.build();
+	}
+
+}
