@@ -8,6 +8,7 @@ import java.util.Map;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.apache.kafka.common.utils.Exit;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -96,7 +97,21 @@ public class DevServicesInitializer implements ApplicationContextInitializer<Con
 		EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1);
 		broker.brokerProperties(Map.of("auto.create.topics.enable", "false", "transaction.state.log.replication.factor",
 				"1", "transaction.state.log.min.isr", "1"));
-		broker.afterPropertiesSet();
+		// Kafka's test kit deletes the broker's directories in a JVM shutdown hook of its
+		// own,
+		// which races the application's orderly shutdown (the relay and the consumers
+		// still
+		// talk to the broker); without that hook the broker deletes them when it is
+		// destroyed,
+		// after every bean that uses it
+		Exit.setShutdownHookAdder((name, hook) -> {
+		});
+		try {
+			broker.afterPropertiesSet();
+		}
+		finally {
+			Exit.resetShutdownHookAdder();
+		}
 		return broker;
 	}
 
