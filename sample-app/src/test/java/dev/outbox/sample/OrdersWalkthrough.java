@@ -36,7 +36,7 @@ abstract class OrdersWalkthrough {
 	@Test
 	void placedOrderIsShippedOnceEvenWhenItsEventIsDeliveredTwice() {
 		RestClient http = RestClient.create("http://localhost:" + this.port);
-		double duplicatesBefore = duplicatesSkipped(http);
+		double duplicatesBefore = metric(http, "outbox.consumer.duplicates");
 
 		// 1. place an order
 		ResponseEntity<Map<String, Object>> placed = http.post()
@@ -62,6 +62,7 @@ abstract class OrdersWalkthrough {
 			.untilAsserted(() -> assertThat(shipmentsOf(http, orderId)).singleElement()
 				.satisfies((shipment) -> assertThat(shipment).containsEntry("customer", "alice")
 					.containsEntry("messageId", eventId)));
+		assertThat(metric(http, "outbox.events.published")).isGreaterThanOrEqualTo(1);
 
 		// 4. the same message again, with the same message id
 		ResponseEntity<Map<String, Object>> redelivered = http.post()
@@ -73,7 +74,8 @@ abstract class OrdersWalkthrough {
 
 		// 5. the consumer skips it: counted, and still one shipment
 		await().atMost(Duration.ofSeconds(30))
-			.untilAsserted(() -> assertThat(duplicatesSkipped(http)).isEqualTo(duplicatesBefore + 1));
+			.untilAsserted(
+					() -> assertThat(metric(http, "outbox.consumer.duplicates")).isEqualTo(duplicatesBefore + 1));
 		assertThat(shipmentsOf(http, orderId)).hasSize(1);
 	}
 
@@ -88,9 +90,9 @@ abstract class OrdersWalkthrough {
 	}
 
 	@SuppressWarnings("unchecked")
-	private static double duplicatesSkipped(RestClient http) {
+	private static double metric(RestClient http, String name) {
 		ResponseEntity<Map<String, Object>> response = http.get()
-			.uri("/actuator/metrics/outbox.consumer.duplicates")
+			.uri("/actuator/metrics/{name}", name)
 			.retrieve()
 			.onStatus((status) -> status.value() == 404, (request, resp) -> {
 			})
