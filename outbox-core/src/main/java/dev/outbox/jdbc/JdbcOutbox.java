@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,6 +33,7 @@ import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
 import dev.outbox.json.JacksonPayloadSerializer;
 import dev.outbox.spi.OutboxCommitListener;
+import dev.outbox.spi.OutboxHeaderContributor;
 import dev.outbox.spi.Partitions;
 import dev.outbox.spi.PayloadSerializer;
 
@@ -92,6 +94,8 @@ public final class JdbcOutbox implements Outbox {
 
 	private final List<OutboxCommitListener> commitListeners;
 
+	private final List<OutboxHeaderContributor> headerContributors;
+
 	private final @Nullable String notifyChannel;
 
 	private final UuidV7Generator ids;
@@ -114,6 +118,7 @@ public final class JdbcOutbox implements Outbox {
 		this.partitions = builder.partitions;
 		this.clock = builder.clock;
 		this.commitListeners = List.copyOf(builder.commitListeners);
+		this.headerContributors = List.copyOf(builder.headerContributors);
 		this.notifyChannel = builder.notifyChannel;
 		this.ids = new UuidV7Generator(this.clock);
 		this.lockClass = ("outbox:" + this.tables.qualifiedEventTable()).hashCode();
@@ -209,7 +214,8 @@ public final class JdbcOutbox implements Outbox {
 		checkLength(event, "aggregateId", event.aggregateId());
 		checkLength(event, "eventType", event.eventType());
 		checkLength(event, "key", event.key());
-		for (Map.Entry<String, String> header : event.headers().entrySet()) {
+		Map<String, String> headers = headers(event);
+		for (Map.Entry<String, String> header : headers.entrySet()) {
 			if (!HeadersJson.isStorable(header.getKey()) || !HeadersJson.isStorable(header.getValue())) {
 				throw new OutboxException("Header '" + header.getKey().replace('\u0000', '?') + "' of event type '"
 						+ event.eventType() + "' for destination '" + event.destination()
@@ -235,7 +241,19 @@ public final class JdbcOutbox implements Outbox {
 		}
 		Instant availableAt = (event.availableAt() != null) ? event.availableAt() : now;
 		return new Row(this.ids.next(), event, Partitions.of(event.key(), this.partitions), payload,
-				HeadersJson.write(event.headers()), availableAt);
+				HeadersJson.write(headers), availableAt);
+	}
+
+	private Map<String, String> headers(OutboxEvent event) {
+		if (this.headerContributors.isEmpty()) {
+			return event.headers();
+		}
+		Map<String, String> headers = new LinkedHashMap<>();
+		for (OutboxHeaderContributor contributor : this.headerContributors) {
+			headers.putAll(contributor.headers(event));
+		}
+		headers.putAll(event.headers());
+		return headers;
 	}
 
 	private static void checkLength(OutboxEvent event, String name, @Nullable String value) {
@@ -456,6 +474,8 @@ public final class JdbcOutbox implements Outbox {
 
 		private List<OutboxCommitListener> commitListeners = List.of();
 
+		private List<OutboxHeaderContributor> headerContributors = List.of();
+
 		private @Nullable String notifyChannel = DEFAULT_NOTIFY_CHANNEL;
 
 		private Builder(DataSource dataSource) {
@@ -529,6 +549,17 @@ public final class JdbcOutbox implements Outbox {
 		 */
 		public Builder commitListeners(List<OutboxCommitListener> listeners) {
 			this.commitListeners = List.copyOf(listeners);
+			return this;
+		}
+
+		/**
+		 * Set the contributors of headers added to every event when it is recorded, in
+		 * list order (the event's own headers win), for example the trace context.
+		 * @param contributors the contributors
+		 * @return this builder
+		 */
+		public Builder headerContributors(List<OutboxHeaderContributor> contributors) {
+			this.headerContributors = List.copyOf(contributors);
 			return this;
 		}
 

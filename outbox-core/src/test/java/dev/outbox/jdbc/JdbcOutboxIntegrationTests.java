@@ -135,6 +135,21 @@ class JdbcOutboxIntegrationTests {
 	}
 
 	@Test
+	void headerContributorsAddHeadersThatTheEventsOwnHeadersOverride() {
+		JdbcOutbox outbox = outbox()
+			.headerContributors(List.of((event) -> Map.of("traceparent", "00-abc-def-01", "tenant", "contributed"),
+					(event) -> Map.of("event-type-seen", event.eventType())))
+			.build();
+		transactions.executeWithoutResult((status) -> outbox.publishAll(List.of(
+				OutboxEvent.builder("orders").aggregate("order", 1).payload("a").header("tenant", "own").build(),
+				OutboxEvent.of("orders", 2, "b"))));
+		List<String> headers = jdbc.queryForList("select headers::text from outbox_event order by seq", String.class);
+		assertThat(headers).containsExactly(
+				"{\"tenant\": \"own\", \"traceparent\": \"00-abc-def-01\", \"event-type-seen\": \"String\"}",
+				"{\"tenant\": \"contributed\", \"traceparent\": \"00-abc-def-01\", \"event-type-seen\": \"String\"}");
+	}
+
+	@Test
 	void shortFormDefaultsKeyTypeAndAvailability() {
 		JdbcOutbox outbox = outbox().build();
 		transactions

@@ -26,6 +26,7 @@ import dev.outbox.OutboxTables;
 import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.json.JacksonPayloadSerializer;
 import dev.outbox.spi.OutboxCommitListener;
+import dev.outbox.spi.OutboxHeaderContributor;
 import dev.outbox.spi.PayloadSerializer;
 
 /**
@@ -74,7 +75,8 @@ public final class OutboxJdbcAutoConfiguration {
 	@ConditionalOnMissingBean(Outbox.class)
 	JdbcOutbox outbox(DataSource dataSource, OutboxTables tables, PayloadSerializer serializer,
 			OutboxProperties properties, ObjectProvider<OutboxCommitListener> commitListeners,
-			ObjectProvider<OutboxSchemaInitializer> schemaInitializer) {
+			ObjectProvider<OutboxSchemaInitializer> schemaInitializer,
+			ObjectProvider<OutboxHeaderContributor> headerContributors) {
 		// the tables exist before anyone can publish
 		schemaInitializer.ifAvailable((initializer) -> {
 		});
@@ -85,6 +87,7 @@ public final class OutboxJdbcAutoConfiguration {
 			.partitions(partitions(properties))
 			.notifyChannel(notifyChannel(properties))
 			.commitListeners(commitListeners.orderedStream().toList())
+			.headerContributors(headerContributors.orderedStream().toList())
 			.build();
 	}
 

@@ -1,0 +1,162 @@
+package dev.outbox.autoconfigure.tracing;
+
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import dev.outbox.Outbox;
+import dev.outbox.OutboxEvent;
+import dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration;
+import dev.outbox.autoconfigure.kafka.OutboxKafkaAutoConfiguration;
+import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
+import dev.outbox.spi.OutboxHeaderContributor;
+import dev.outbox.test.TestKafka;
+import dev.outbox.test.TestPostgres;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
+import org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration;
+import org.springframework.boot.micrometer.tracing.brave.autoconfigure.BraveAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link OutboxTracingAutoConfiguration}: the trace of the publishing
+ * transaction reaches a {@code @KafkaListener} with observation enabled, through the
+ * outbox table, the relay and a real Kafka broker.
+ */
+class OutboxTracingAutoConfigurationTests {
+
+	private static TestPostgres.Database database;
+
+	private final String topic = "tracing-" + UUID.randomUUID();
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+				DataSourceTransactionManagerAutoConfiguration.class, TransactionAutoConfiguration.class,
+				KafkaAutoConfiguration.class, ObservationAutoConfiguration.class,
+				MicrometerTracingAutoConfiguration.class, BraveAutoConfiguration.class,
+				OutboxJdbcAutoConfiguration.class, OutboxKafkaAutoConfiguration.class,
+				OutboxRelayAutoConfiguration.class, OutboxTracingAutoConfiguration.class))
+		.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
+		.withPropertyValues(database.propertyValues())
+		.withPropertyValues(TestKafka.propertyValue())
+		.withPropertyValues("outbox.relay.poll-interval=100ms", "spring.kafka.listener.observation-enabled=true",
+				"spring.kafka.consumer.auto-offset-reset=earliest", "management.tracing.sampling.probability=1.0",
+				"test.topic=" + this.topic);
+
+	@BeforeAll
+	static void createSchema() {
+		database = TestPostgres.newSchema();
+	}
+
+	@AfterAll
+	static void dropSchema() {
+		try (var dataSource = database.dataSource()) {
+			database.drop(dataSource);
+		}
+	}
+
+	@Test
+	void consumerContinuesTheTraceOfThePublishingTransaction() {
+		this.runner.withUserConfiguration(ListenerConfiguration.class).run((context) -> {
+			assertThat(context).hasNotFailed().hasSingleBean(TraceContextHeaderContributor.class);
+			Tracer tracer = context.getBean(Tracer.class);
+			Outbox outbox = context.getBean(Outbox.class);
+			TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+			Span span = tracer.nextSpan().name("place-order").start();
+			try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+				transactions
+					.executeWithoutResult((status) -> outbox.publish(OutboxEvent.of(this.topic, "o-1", "placed")));
+			}
+			finally {
+				span.end();
+			}
+
+			Received received = context.getBean(ListenerConfiguration.class).received.poll(30, TimeUnit.SECONDS);
+			assertThat(received).isNotNull();
+			assertThat(received.traceparent()).startsWith("00-" + span.context().traceId() + "-");
+			assertThat(received.traceId()).isEqualTo(span.context().traceId());
+			assertThat(received.spanId()).isNotEqualTo(span.context().spanId());
+		});
+	}
+
+	@Test
+	void eventsRecordedOutsideASpanCarryNoTraceContext() {
+		this.runner.run((context) -> {
+			OutboxHeaderContributor contributor = context.getBean(OutboxHeaderContributor.class);
+			assertThat(contributor.headers(OutboxEvent.of("orders", "o-1", "placed"))).isEmpty();
+		});
+	}
+
+	@Test
+	void backsOffWithoutMicrometerTracing() {
+		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class, Tracer.class))
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(OutboxHeaderContributor.class));
+	}
+
+	@Test
+	void canBeDisabled() {
+		this.runner.withPropertyValues("outbox.tracing.enabled=false")
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(OutboxHeaderContributor.class));
+	}
+
+	record Received(@Nullable String traceId, @Nullable String spanId, @Nullable String traceparent) {
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class ListenerConfiguration {
+
+		final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+
+		@Bean
+		TracedListener tracedListener(Tracer tracer) {
+			return new TracedListener(tracer, this.received);
+		}
+
+	}
+
+	static class TracedListener {
+
+		private final Tracer tracer;
+
+		private final BlockingQueue<Received> received;
+
+		TracedListener(Tracer tracer, BlockingQueue<Received> received) {
+			this.tracer = tracer;
+			this.received = received;
+		}
+
+		@KafkaListener(topics = "${test.topic}", groupId = "tracing-test")
+		void onMessage(ConsumerRecord<String, String> record) {
+			Span span = this.tracer.currentSpan();
+			Header traceparent = record.headers().lastHeader("traceparent");
+			this.received.add(new Received((span != null) ? span.context().traceId() : null,
+					(span != null) ? span.context().spanId() : null,
+					(traceparent != null) ? new String(traceparent.value(), StandardCharsets.UTF_8) : null));
+		}
+
+	}
+
+}
