@@ -33,6 +33,8 @@ import org.postgresql.PGNotification;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.support.JdbcTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.outbox.OutboxEvent;
@@ -388,22 +390,26 @@ class JdbcOutboxIntegrationTests {
 		CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
 			transactions.executeWithoutResult((status) -> {
 				outbox.publish(OutboxEvent.of("orders", "k", "first"));
+				recordCommit(commitOrder, "first");
 				firstPublished.countDown();
 				waitFor(releaseFirst);
 			});
-			commitOrder.add("first");
 		});
 		assertThat(firstPublished.await(10, TimeUnit.SECONDS)).isTrue();
 		CompletableFuture<Void> second = CompletableFuture.runAsync(() -> {
-			transactions.executeWithoutResult((status) -> outbox.publish(OutboxEvent.of("orders", "k", "second")));
-			commitOrder.add("second");
+			transactions.executeWithoutResult((status) -> {
+				outbox.publish(OutboxEvent.of("orders", "k", "second"));
+				recordCommit(commitOrder, "second");
+			});
 		});
 		// the second transaction waits for the first one's lock on key k...
 		await().atMost(Duration.ofSeconds(10)).until(() -> waitingAdvisoryLocks("k") == 1);
 		assertThat(second).isNotDone();
 		// ...while another key is not held up
-		transactions.executeWithoutResult((status) -> outbox.publish(OutboxEvent.of("orders", "other", "third")));
-		commitOrder.add("third");
+		transactions.executeWithoutResult((status) -> {
+			outbox.publish(OutboxEvent.of("orders", "other", "third"));
+			recordCommit(commitOrder, "third");
+		});
 		assertThat(second).isNotDone();
 		releaseFirst.countDown();
 		CompletableFuture.allOf(first, second).get(10, TimeUnit.SECONDS);
@@ -436,6 +442,20 @@ class JdbcOutboxIntegrationTests {
 				"select convert_from(payload, 'UTF8') from outbox_event where message_key = 'k2' order by seq",
 				String.class))
 			.containsExactly("\"first\"", "\"b\"");
+	}
+
+	/**
+	 * Record {@code name} just before its transaction commits, while it still holds its
+	 * key lock: recording after the commit returned would race with the transaction it
+	 * unblocks.
+	 */
+	private static void recordCommit(List<String> commitOrder, String name) {
+		TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+			@Override
+			public void beforeCommit(boolean readOnly) {
+				commitOrder.add(name);
+			}
+		});
 	}
 
 	private static void waitFor(CountDownLatch latch) {
