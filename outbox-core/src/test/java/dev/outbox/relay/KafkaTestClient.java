@@ -22,15 +22,16 @@ import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 
 /**
- * A durable producer template and a collecting consumer for one topic.
+ * A durable producer template and a collecting consumer for one topic. Public for the
+ * fault-injection tests.
  */
-final class KafkaTestClient implements AutoCloseable {
+public final class KafkaTestClient implements AutoCloseable {
 
 	private final KafkaConsumer<String, byte[]> consumer;
 
 	private final List<ConsumerRecord<String, byte[]>> received = new ArrayList<>();
 
-	KafkaTestClient(String bootstrapServers, String topic) {
+	public KafkaTestClient(String bootstrapServers, String topic) {
 		Map<String, Object> config = new HashMap<>();
 		config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
 		config.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
@@ -41,7 +42,7 @@ final class KafkaTestClient implements AutoCloseable {
 		this.consumer.subscribe(List.of(topic));
 	}
 
-	static KafkaTemplate<String, byte[]> template(String bootstrapServers, Duration sendTimeout) {
+	public static KafkaTemplate<String, byte[]> template(String bootstrapServers, Duration sendTimeout) {
 		Map<String, Object> config = new HashMap<>();
 		config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
 		config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -58,17 +59,17 @@ final class KafkaTestClient implements AutoCloseable {
 	/**
 	 * Poll once and return everything received so far.
 	 */
-	synchronized List<ConsumerRecord<String, byte[]>> poll() {
+	public synchronized List<ConsumerRecord<String, byte[]>> poll() {
 		this.consumer.poll(Duration.ofMillis(200)).forEach(this.received::add);
 		return List.copyOf(this.received);
 	}
 
-	static String header(ConsumerRecord<String, byte[]> record, String name) {
+	public static String header(ConsumerRecord<String, byte[]> record, String name) {
 		Header header = record.headers().lastHeader(name);
 		return (header != null) ? new String(header.value(), StandardCharsets.UTF_8) : null;
 	}
 
-	static String value(ConsumerRecord<String, byte[]> record) {
+	public static String value(ConsumerRecord<String, byte[]> record) {
 		return new String(record.value(), StandardCharsets.UTF_8);
 	}
 

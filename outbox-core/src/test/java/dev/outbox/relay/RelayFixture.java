@@ -24,21 +24,22 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * A fresh outbox schema on the real PostgreSQL, with a plain-SQL writer standing in for
- * the write path (rows as V1 defines them).
+ * the write path (rows as V1 defines them). Public for the fault-injection tests.
  */
-final class RelayFixture implements AutoCloseable {
+public final class RelayFixture implements AutoCloseable {
 
 	static final int PARTITIONS = Partitions.DEFAULT_COUNT;
 
-	final TestPostgres.Database database = TestPostgres.newSchema();
+	public final TestPostgres.Database database = TestPostgres.newSchema();
 
-	final HikariDataSource dataSource = this.database.dataSource();
+	public final HikariDataSource dataSource = this.database.dataSource();
 
-	final OutboxTables tables = new OutboxTables(this.database.schema(), "outbox_event", "outbox_processed_message");
+	public final OutboxTables tables = new OutboxTables(this.database.schema(), "outbox_event",
+			"outbox_processed_message");
 
-	final JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
+	public final JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
 
-	RelayFixture() {
+	public RelayFixture() {
 		Flyway.configure()
 			.dataSource(this.dataSource)
 			.schemas(this.database.schema())
@@ -64,8 +65,8 @@ final class RelayFixture implements AutoCloseable {
 	/**
 	 * Insert one event on the given connection (commits if it is in auto-commit mode).
 	 */
-	UUID insert(Connection connection, String destination, String key, String payload, @Nullable Instant availableAt)
-			throws SQLException {
+	public UUID insert(Connection connection, String destination, String key, String payload,
+			@Nullable Instant availableAt) throws SQLException {
 		UUID id = UUID.randomUUID();
 		Instant now = Instant.now();
 		try (PreparedStatement statement = connection.prepareStatement("insert into "
@@ -96,7 +97,7 @@ final class RelayFixture implements AutoCloseable {
 		return this.jdbc.queryForMap("select * from " + this.tables.qualifiedEventTable() + " where id = ?", id);
 	}
 
-	int count(String where) {
+	public int count(String where) {
 		Integer count = this.jdbc.queryForObject(
 				"select count(*) from " + this.tables.qualifiedEventTable() + " where " + where, Integer.class);
 		return (count != null) ? count : 0;

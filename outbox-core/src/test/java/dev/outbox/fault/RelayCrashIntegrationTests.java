@@ -1,0 +1,270 @@
+package dev.outbox.fault;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+
+import dev.outbox.OutboxHeaders;
+import dev.outbox.consumer.IdempotentConsumer;
+import dev.outbox.relay.KafkaTestClient;
+import dev.outbox.relay.RelayFixture;
+import dev.outbox.spi.Partitions;
+import dev.outbox.test.TestKafka;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Relays killed in a separate JVM ({@code kill -9} or a halt right after the broker
+ * confirms) against real PostgreSQL and Kafka: nothing committed is lost, nothing rolled
+ * back is sent, per-key order of first deliveries holds, and the idempotent consumer
+ * turns the redeliveries into exactly one effect per event.
+ */
+class RelayCrashIntegrationTests {
+
+	private static final long LEASE_MILLIS = 2500;
+
+	private RelayFixture fixture;
+
+	private String topic;
+
+	private KafkaTestClient client;
+
+	private final List<Process> children = new ArrayList<>();
+
+	private final List<Path> logs = new ArrayList<>();
+
+	/** Committed event id to its key and sequence number within the key. */
+	private final Map<String, Event> committed = new ConcurrentHashMap<>();
+
+	private final Set<String> rolledBack = ConcurrentHashMap.newKeySet();
+
+	@BeforeEach
+	void setUp() {
+		this.fixture = new RelayFixture();
+		this.topic = "fault-" + UUID.randomUUID();
+		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
+	}
+
+	@AfterEach
+	void tearDown() throws Exception {
+		try {
+			for (Process child : this.children) {
+				child.destroyForcibly();
+				child.waitFor(10, TimeUnit.SECONDS);
+			}
+			for (Path log : this.logs) {
+				Files.deleteIfExists(log);
+			}
+		}
+		finally {
+			this.client.close();
+			this.fixture.close();
+		}
+	}
+
+	@Test
+	void relayKilledMidBatchLosesNothing() throws Exception {
+		Process first = startRelay("relay-a", 10, 0);
+		awaitLog(0, RelayProcess.STARTED);
+		int keys = 40;
+		int transactions = 200;
+		AtomicReference<Throwable> writerFailure = new AtomicReference<>();
+		Thread writer = new Thread(() -> {
+			try {
+				write(keys, transactions, Duration.ofMillis(20));
+			}
+			catch (Throwable ex) {
+				writerFailure.set(ex);
+			}
+		}, "fault-writer");
+		writer.start();
+		try {
+			await().atMost(Duration.ofSeconds(30)).until(() -> this.client.poll().size() >= 100);
+			first.destroyForcibly();
+			assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
+			int deliveredBeforeKill = this.client.poll().size();
+			startRelay("relay-b", 10, 0);
+			writer.join(60_000);
+			assertThat(writer.isAlive()).isFalse();
+			assertThat(writerFailure.get()).isNull();
+			assertThat(deliveredBeforeKill).isLessThan(this.committed.size());
+		}
+		finally {
+			writer.interrupt();
+		}
+		List<ConsumerRecord<String, byte[]>> records = awaitAllCommittedDelivered();
+		assertThat(leasesOwnedBy("relay-b")).isEqualTo(Partitions.DEFAULT_COUNT);
+		assertDeliveryGuarantees(records);
+		assertExactlyOnceEffects(records);
+	}
+
+	@Test
+	void crashAfterConfirmBeforeMarkingDoneRedeliversAndDedupRemovesDuplicates() throws Exception {
+		write(6, 20, Duration.ZERO);
+		Process first = startRelay("relay-a", 10, 2);
+		assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		assertThat(first.exitValue()).isEqualTo(RelayProcess.HALT_STATUS);
+		List<String> halted = haltedIds(0);
+		assertThat(halted).isNotEmpty().allSatisfy((id) -> assertThat(this.committed).containsKey(id));
+		await().atMost(Duration.ofSeconds(10)).until(() -> ids(this.client.poll()).keySet().containsAll(halted));
+		for (String id : halted) {
+			assertThat(this.fixture.count("id = '" + UUID.fromString(id) + "' and status = 'PENDING'")).as(id).isOne();
+		}
+		startRelay("relay-b", 10, 0);
+		List<ConsumerRecord<String, byte[]>> records = awaitAllCommittedDelivered();
+		Map<String, Long> copies = ids(records);
+		halted.forEach((id) -> assertThat(copies.get(id)).as(id).isGreaterThanOrEqualTo(2));
+		assertDeliveryGuarantees(records);
+		assertExactlyOnceEffects(records);
+	}
+
+	/**
+	 * Write events for {@code keys} keys in {@code transactions} transactions of four
+	 * events each; every fifth transaction is rolled back.
+	 */
+	private void write(int keys, int transactions, Duration pause) throws Exception {
+		int[] next = new int[keys];
+		int key = 0;
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			connection.setAutoCommit(false);
+			for (int t = 0; t < transactions; t++) {
+				boolean rollback = (t % 5 == 4);
+				Map<String, Event> written = new LinkedHashMap<>();
+				for (int i = 0; i < 4; i++) {
+					String name = "key-" + key;
+					int sequence = rollback ? -1 : next[key]++;
+					UUID id = this.fixture.insert(connection, this.topic, name, String.valueOf(sequence), null);
+					written.put(id.toString(), new Event(name, sequence));
+					key = (key + 1) % keys;
+				}
+				if (rollback) {
+					connection.rollback();
+					this.rolledBack.addAll(written.keySet());
+				}
+				else {
+					connection.commit();
+					this.committed.putAll(written);
+				}
+				if (!pause.isZero()) {
+					LockSupport.parkNanos(pause.toNanos());
+				}
+			}
+		}
+	}
+
+	private List<ConsumerRecord<String, byte[]>> awaitAllCommittedDelivered() {
+		await().atMost(Duration.ofSeconds(60))
+			.until(() -> ids(this.client.poll()).keySet().containsAll(this.committed.keySet()));
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.count("true") == 0);
+		return this.client.poll();
+	}
+
+	private void assertDeliveryGuarantees(List<ConsumerRecord<String, byte[]>> records) {
+		Map<String, Long> copies = ids(records);
+		assertThat(copies.keySet()).containsExactlyInAnyOrderElementsOf(this.committed.keySet())
+			.doesNotContainAnyElementsOf(this.rolledBack);
+		Set<String> seen = ConcurrentHashMap.newKeySet();
+		Map<String, List<Integer>> firstDeliveries = new LinkedHashMap<>();
+		for (ConsumerRecord<String, byte[]> record : records) {
+			String id = KafkaTestClient.header(record, OutboxHeaders.MESSAGE_ID);
+			if (seen.add(id)) {
+				Event event = this.committed.get(id);
+				assertThat(record.key()).isEqualTo(event.key());
+				assertThat(KafkaTestClient.value(record)).isEqualTo(String.valueOf(event.sequence()));
+				firstDeliveries.computeIfAbsent(record.key(), (k) -> new ArrayList<>()).add(event.sequence());
+			}
+		}
+		firstDeliveries.forEach((key, sequences) -> assertThat(sequences).as(key)
+			.containsExactlyElementsOf(java.util.stream.IntStream.range(0, sequences.size()).boxed().toList()));
+	}
+
+	private void assertExactlyOnceEffects(List<ConsumerRecord<String, byte[]>> records) {
+		this.fixture.jdbc
+			.execute("create table fault_effect (message_id varchar(255) not null, message_key text not null)");
+		IdempotentConsumer consumer = IdempotentConsumer
+			.builder(this.fixture.dataSource, new DataSourceTransactionManager(this.fixture.dataSource))
+			.tables(this.fixture.tables)
+			.build();
+		int skipped = 0;
+		for (ConsumerRecord<String, byte[]> record : records) {
+			String id = KafkaTestClient.header(record, OutboxHeaders.MESSAGE_ID);
+			boolean ran = consumer.process("fault-consumer", id, () -> this.fixture.jdbc
+				.update("insert into fault_effect (message_id, message_key) values (?, ?)", id, record.key()));
+			skipped += ran ? 0 : 1;
+		}
+		assertThat(skipped).isEqualTo(records.size() - this.committed.size());
+		List<String> effects = this.fixture.jdbc.queryForList("select message_id from fault_effect", String.class);
+		assertThat(effects).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(this.committed.keySet());
+	}
+
+	private static Map<String, Long> ids(List<ConsumerRecord<String, byte[]>> records) {
+		return records.stream()
+			.collect(Collectors.groupingBy((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID),
+					Collectors.counting()));
+	}
+
+	private int leasesOwnedBy(String owner) {
+		Integer count = this.fixture.jdbc.queryForObject(
+				"select count(*) from " + this.fixture.tables.qualifiedLeaseTable() + " where owner = ?", Integer.class,
+				owner);
+		return (count != null) ? count : 0;
+	}
+
+	private Process startRelay(String instanceId, int batchSize, int haltAfterBatch) throws IOException {
+		Path log = Files.createTempFile("outbox-fault-" + instanceId, ".log");
+		this.logs.add(log);
+		String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+		List<String> command = new ArrayList<>(Arrays.asList(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
+				System.getProperty("java.class.path"), RelayProcess.class.getName()));
+		command.addAll(List.of(this.fixture.database.url(), this.fixture.database.username(),
+				this.fixture.database.password(), this.fixture.database.schema(), TestKafka.bootstrapServers(),
+				instanceId, String.valueOf(LEASE_MILLIS), String.valueOf(batchSize), String.valueOf(haltAfterBatch)));
+		Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+		this.children.add(process);
+		return process;
+	}
+
+	private String log(int child) throws IOException {
+		return Files.readString(this.logs.get(child), StandardCharsets.UTF_8);
+	}
+
+	private void awaitLog(int child, String text) {
+		await().atMost(Duration.ofSeconds(30)).until(() -> log(child).contains(text));
+	}
+
+	private List<String> haltedIds(int child) throws IOException {
+		String log = log(child);
+		return log.lines()
+			.filter((line) -> line.startsWith(RelayProcess.HALTED_IDS))
+			.findFirst()
+			.map((line) -> List.of(line.substring(RelayProcess.HALTED_IDS.length()).trim().split(",")))
+			.orElseThrow(() -> new AssertionError("no halt recorded in:\n" + log));
+	}
+
+	private record Event(String key, int sequence) {
+	}
+
+}
