@@ -141,6 +141,47 @@ class RelayCrashIntegrationTests {
 		assertExactlyOnceEffects(records);
 	}
 
+	@Test
+	void oneOfThreeRelaysKilledUnderLoadLosesNothing() throws Exception {
+		for (String instance : List.of("relay-a", "relay-b", "relay-c")) {
+			startRelay(instance, 10, 0);
+		}
+		for (int child = 0; child < 3; child++) {
+			awaitLog(child, RelayProcess.STARTED);
+		}
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> leasesOwnedBy("relay-a") > 0 && leasesOwnedBy("relay-b") > 0 && leasesOwnedBy("relay-c") > 0);
+		AtomicReference<Throwable> writerFailure = new AtomicReference<>();
+		Thread writer = new Thread(() -> {
+			try {
+				write(40, 300, Duration.ofMillis(15));
+			}
+			catch (Throwable ex) {
+				writerFailure.set(ex);
+			}
+		}, "fault-writer");
+		writer.start();
+		try {
+			await().atMost(Duration.ofSeconds(30)).until(() -> this.client.poll().size() >= 150);
+			assertThat(leasesOwnedBy("relay-b")).isPositive();
+			Process killed = this.children.get(1);
+			killed.destroyForcibly();
+			assertThat(killed.waitFor(10, TimeUnit.SECONDS)).isTrue();
+			writer.join(60_000);
+			assertThat(writer.isAlive()).isFalse();
+			assertThat(writerFailure.get()).isNull();
+		}
+		finally {
+			writer.interrupt();
+		}
+		List<ConsumerRecord<String, byte[]>> records = awaitAllCommittedDelivered();
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> leasesOwnedBy("relay-a") + leasesOwnedBy("relay-c") == Partitions.DEFAULT_COUNT);
+		assertThat(leasesOwnedBy("relay-b")).isZero();
+		assertDeliveryGuarantees(records);
+		assertExactlyOnceEffects(records);
+	}
+
 	/**
 	 * Write events for {@code keys} keys in {@code transactions} transactions of four
 	 * events each; every fifth transaction is rolled back.
