@@ -29,7 +29,6 @@ import dev.outbox.test.TestRabbit;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.flywaydb.core.Flyway;
 
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.DirectExchange;
@@ -204,14 +203,7 @@ final class RelayBenchmarks {
 		private final List<AutoCloseable> closeables = new ArrayList<>();
 
 		Environment(String broker) {
-			Flyway.configure()
-				.dataSource(this.dataSource)
-				.schemas(this.database.schema())
-				.locations("classpath:dev/outbox/db/migration")
-				.table("outbox_schema_history")
-				.placeholders(Map.of("event_table", "outbox_event", "processed_table", "outbox_processed_message"))
-				.load()
-				.migrate();
+			this.database.migrateOutboxSchema(this.dataSource);
 			java.util.Arrays.fill(this.payload, (byte) 'x');
 			this.sender = broker.equals("kafka") ? kafka() : rabbit();
 		}

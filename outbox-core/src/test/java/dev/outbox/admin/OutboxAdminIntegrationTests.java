@@ -20,7 +20,6 @@ import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import dev.outbox.spi.Partitions;
 import dev.outbox.test.TestPostgres;
-import org.flywaydb.core.Flyway;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,14 +56,7 @@ class OutboxAdminIntegrationTests {
 		this.dataSource = this.database.dataSource();
 		this.tables = new OutboxTables(this.database.schema(), "outbox_event", "outbox_processed_message");
 		this.jdbc = new JdbcTemplate(this.dataSource);
-		Flyway.configure()
-			.dataSource(this.dataSource)
-			.schemas(this.database.schema())
-			.locations("classpath:dev/outbox/db/migration")
-			.table("outbox_schema_history")
-			.placeholders(Map.of("event_table", "outbox_event", "processed_table", "outbox_processed_message"))
-			.load()
-			.migrate();
+		this.database.migrateOutboxSchema(this.dataSource);
 		this.admin = OutboxAdmin.builder(this.dataSource, this.tables)
 			.clock(Clock.fixed(NOW, ZoneOffset.UTC))
 			.onReplay(this.wakeUps::incrementAndGet)

@@ -4,12 +4,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.Map;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.OutboxTables;
 import dev.outbox.test.TestPostgres;
-import org.flywaydb.core.Flyway;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -32,15 +30,7 @@ final class ConsumerTestDatabase implements AutoCloseable {
 			OutboxTables.DEFAULT_PROCESSED_TABLE);
 
 	ConsumerTestDatabase() {
-		Flyway.configure()
-			.dataSource(this.dataSource)
-			.schemas(this.database.schema())
-			.locations("classpath:dev/outbox/db/migration")
-			.table("outbox_schema_history")
-			.placeholders(
-					Map.of("event_table", this.tables.eventTable(), "processed_table", this.tables.processedTable()))
-			.load()
-			.migrate();
+		this.database.migrateOutboxSchema(this.dataSource);
 		this.jdbc.execute("create table effect (id serial primary key, message_id varchar(255))");
 	}
 

@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -70,14 +69,7 @@ class JdbcOutboxIntegrationTests {
 	static void createSchema() {
 		database = TestPostgres.newSchema();
 		dataSource = database.dataSource();
-		Flyway.configure()
-			.dataSource(dataSource)
-			.locations("classpath:dev/outbox/db/migration")
-			.placeholders(Map.of("event_table", OutboxTables.DEFAULT_EVENT_TABLE, "processed_table",
-					OutboxTables.DEFAULT_PROCESSED_TABLE))
-			.table("outbox_schema_history")
-			.load()
-			.migrate();
+		database.migrateOutboxSchema(dataSource);
 		jdbc = new JdbcTemplate(dataSource);
 		jdbc.execute("create table orders (id bigint primary key, total integer not null)");
 		transactions = new TransactionTemplate(new JdbcTransactionManager(dataSource));

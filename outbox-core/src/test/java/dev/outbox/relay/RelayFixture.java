@@ -17,7 +17,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.OutboxTables;
 import dev.outbox.spi.Partitions;
 import dev.outbox.test.TestPostgres;
-import org.flywaydb.core.Flyway;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -40,14 +39,7 @@ public final class RelayFixture implements AutoCloseable {
 	public final JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
 
 	public RelayFixture() {
-		Flyway.configure()
-			.dataSource(this.dataSource)
-			.schemas(this.database.schema())
-			.locations("classpath:dev/outbox/db/migration")
-			.table("outbox_schema_history")
-			.placeholders(Map.of("event_table", "outbox_event", "processed_table", "outbox_processed_message"))
-			.load()
-			.migrate();
+		this.database.migrateOutboxSchema(this.dataSource);
 	}
 
 	/**

@@ -12,6 +12,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
+import org.flywaydb.core.Flyway;
 import com.zaxxer.hikari.HikariDataSource;
 import org.jspecify.annotations.Nullable;
 import org.testcontainers.DockerClientFactory;
@@ -163,6 +164,23 @@ public final class TestPostgres {
 				.stream()
 				.map((e) -> e.getKey() + "=" + e.getValue())
 				.toArray(String[]::new);
+		}
+
+		/**
+		 * Create the outbox tables in this schema with the migrations the starter ships
+		 * ({@code classpath:dev/outbox/db/migration}, which must be on the test
+		 * classpath), the default table names and the outbox's own history table.
+		 * @param dataSource a data source on this schema
+		 */
+		public void migrateOutboxSchema(DataSource dataSource) {
+			Flyway.configure()
+				.dataSource(dataSource)
+				.schemas(this.schema)
+				.locations("classpath:dev/outbox/db/migration")
+				.table("outbox_schema_history")
+				.placeholders(Map.of("event_table", "outbox_event", "processed_table", "outbox_processed_message"))
+				.load()
+				.migrate();
 		}
 
 		/**
