@@ -87,7 +87,8 @@ class RelayCrashIntegrationTests {
 
 	@Test
 	void relayKilledMidBatchLosesNothing() throws Exception {
-		Process first = startRelay("relay-a", 10, 0);
+		List<String> inFlight = new ArrayList<>();
+		Process first = startRelay("relay-a", 10, 10, "block");
 		awaitLog(0, RelayProcess.STARTED);
 		int keys = 40;
 		int transactions = 200;
@@ -102,11 +103,12 @@ class RelayCrashIntegrationTests {
 		}, "fault-writer");
 		writer.start();
 		try {
-			await().atMost(Duration.ofSeconds(30)).until(() -> this.client.poll().size() >= 100);
+			awaitLog(0, RelayProcess.STOPPED_IDS);
 			first.destroyForcibly();
 			assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
+			inFlight.addAll(assertConfirmedButPending(0));
 			int deliveredBeforeKill = this.client.poll().size();
-			startRelay("relay-b", 10, 0);
+			startRelay("relay-b", 10, 0, "none");
 			writer.join(60_000);
 			assertThat(writer.isAlive()).isFalse();
 			assertThat(writerFailure.get()).isNull();
@@ -117,6 +119,7 @@ class RelayCrashIntegrationTests {
 		}
 		List<ConsumerRecord<String, byte[]>> records = awaitAllCommittedDelivered();
 		assertThat(leasesOwnedBy("relay-b")).isEqualTo(Partitions.DEFAULT_COUNT);
+		assertRedelivered(records, inFlight);
 		assertDeliveryGuarantees(records);
 		assertExactlyOnceEffects(records);
 	}
@@ -124,28 +127,23 @@ class RelayCrashIntegrationTests {
 	@Test
 	void crashAfterConfirmBeforeMarkingDoneRedeliversAndDedupRemovesDuplicates() throws Exception {
 		write(6, 20, Duration.ZERO);
-		Process first = startRelay("relay-a", 10, 2);
+		Process first = startRelay("relay-a", 10, 2, "halt");
 		assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
 		assertThat(first.exitValue()).isEqualTo(RelayProcess.HALT_STATUS);
-		List<String> halted = haltedIds(0);
-		assertThat(halted).isNotEmpty().allSatisfy((id) -> assertThat(this.committed).containsKey(id));
-		await().atMost(Duration.ofSeconds(10)).until(() -> ids(this.client.poll()).keySet().containsAll(halted));
-		for (String id : halted) {
-			assertThat(this.fixture.count("id = '" + UUID.fromString(id) + "' and status = 'PENDING'")).as(id).isOne();
-		}
-		startRelay("relay-b", 10, 0);
+		List<String> halted = assertConfirmedButPending(0);
+		startRelay("relay-b", 10, 0, "none");
 		List<ConsumerRecord<String, byte[]>> records = awaitAllCommittedDelivered();
-		Map<String, Long> copies = ids(records);
-		halted.forEach((id) -> assertThat(copies.get(id)).as(id).isGreaterThanOrEqualTo(2));
+		assertRedelivered(records, halted);
 		assertDeliveryGuarantees(records);
 		assertExactlyOnceEffects(records);
 	}
 
 	@Test
 	void oneOfThreeRelaysKilledUnderLoadLosesNothing() throws Exception {
-		for (String instance : List.of("relay-a", "relay-b", "relay-c")) {
-			startRelay(instance, 10, 0);
-		}
+		List<String> inFlight = new ArrayList<>();
+		startRelay("relay-a", 10, 0, "none");
+		startRelay("relay-b", 10, 4, "block");
+		startRelay("relay-c", 10, 0, "none");
 		for (int child = 0; child < 3; child++) {
 			awaitLog(child, RelayProcess.STARTED);
 		}
@@ -162,11 +160,12 @@ class RelayCrashIntegrationTests {
 		}, "fault-writer");
 		writer.start();
 		try {
-			await().atMost(Duration.ofSeconds(30)).until(() -> this.client.poll().size() >= 150);
+			awaitLog(1, RelayProcess.STOPPED_IDS);
 			assertThat(leasesOwnedBy("relay-b")).isPositive();
 			Process killed = this.children.get(1);
 			killed.destroyForcibly();
 			assertThat(killed.waitFor(10, TimeUnit.SECONDS)).isTrue();
+			inFlight.addAll(assertConfirmedButPending(1));
 			writer.join(60_000);
 			assertThat(writer.isAlive()).isFalse();
 			assertThat(writerFailure.get()).isNull();
@@ -178,6 +177,7 @@ class RelayCrashIntegrationTests {
 		await().atMost(Duration.ofSeconds(20))
 			.until(() -> leasesOwnedBy("relay-a") + leasesOwnedBy("relay-c") == Partitions.DEFAULT_COUNT);
 		assertThat(leasesOwnedBy("relay-b")).isZero();
+		assertRedelivered(records, inFlight);
 		assertDeliveryGuarantees(records);
 		assertExactlyOnceEffects(records);
 	}
@@ -221,6 +221,25 @@ class RelayCrashIntegrationTests {
 			.until(() -> ids(this.client.poll()).keySet().containsAll(this.committed.keySet()));
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.count("true") == 0);
 		return this.client.poll();
+	}
+
+	/**
+	 * The batch a child stopped in: committed events the broker confirmed (they are on
+	 * the topic) whose rows are still pending.
+	 */
+	private List<String> assertConfirmedButPending(int child) throws IOException {
+		List<String> batch = stoppedIds(child);
+		assertThat(batch).isNotEmpty().allSatisfy((id) -> assertThat(this.committed).containsKey(id));
+		await().atMost(Duration.ofSeconds(10)).until(() -> ids(this.client.poll()).keySet().containsAll(batch));
+		for (String id : batch) {
+			assertThat(this.fixture.count("id = '" + UUID.fromString(id) + "' and status = 'PENDING'")).as(id).isOne();
+		}
+		return batch;
+	}
+
+	private static void assertRedelivered(List<ConsumerRecord<String, byte[]>> records, List<String> batch) {
+		Map<String, Long> copies = ids(records);
+		batch.forEach((id) -> assertThat(copies.get(id)).as(id).isGreaterThanOrEqualTo(2));
 	}
 
 	private void assertDeliveryGuarantees(List<ConsumerRecord<String, byte[]>> records) {
@@ -274,15 +293,16 @@ class RelayCrashIntegrationTests {
 		return (count != null) ? count : 0;
 	}
 
-	private Process startRelay(String instanceId, int batchSize, int haltAfterBatch) throws IOException {
+	private Process startRelay(String instanceId, int batchSize, int stopAfterBatch, String stop) throws IOException {
 		Path log = Files.createTempFile("outbox-fault-" + instanceId, ".log");
 		this.logs.add(log);
 		String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
 		List<String> command = new ArrayList<>(Arrays.asList(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp",
 				System.getProperty("java.class.path"), RelayProcess.class.getName()));
-		command.addAll(List.of(this.fixture.database.url(), this.fixture.database.username(),
-				this.fixture.database.password(), this.fixture.database.schema(), TestKafka.bootstrapServers(),
-				instanceId, String.valueOf(LEASE_MILLIS), String.valueOf(batchSize), String.valueOf(haltAfterBatch)));
+		command.addAll(
+				List.of(this.fixture.database.url(), this.fixture.database.username(), this.fixture.database.password(),
+						this.fixture.database.schema(), TestKafka.bootstrapServers(), instanceId,
+						String.valueOf(LEASE_MILLIS), String.valueOf(batchSize), String.valueOf(stopAfterBatch), stop));
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
 		this.children.add(process);
 		return process;
@@ -296,13 +316,13 @@ class RelayCrashIntegrationTests {
 		await().atMost(Duration.ofSeconds(30)).until(() -> log(child).contains(text));
 	}
 
-	private List<String> haltedIds(int child) throws IOException {
+	private List<String> stoppedIds(int child) throws IOException {
 		String log = log(child);
 		return log.lines()
-			.filter((line) -> line.startsWith(RelayProcess.HALTED_IDS))
+			.filter((line) -> line.startsWith(RelayProcess.STOPPED_IDS))
 			.findFirst()
-			.map((line) -> List.of(line.substring(RelayProcess.HALTED_IDS.length()).trim().split(",")))
-			.orElseThrow(() -> new AssertionError("no halt recorded in:\n" + log));
+			.map((line) -> List.of(line.substring(RelayProcess.STOPPED_IDS.length()).trim().split(",")))
+			.orElseThrow(() -> new AssertionError("no stop recorded in:\n" + log));
 	}
 
 	private record Event(String key, int sequence) {

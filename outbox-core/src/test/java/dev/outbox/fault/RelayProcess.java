@@ -19,7 +19,9 @@ import dev.outbox.test.TestPostgres;
 /**
  * A relay in its own JVM, for tests that kill it. Arguments: JDBC URL, user, password,
  * schema, Kafka bootstrap servers, instance id, lease millis, batch size, and the number
- * of the fully confirmed batch after which the JVM halts (0: never).
+ * of the fully confirmed batch after which the relay stops short (0: never), and how:
+ * {@code halt} halts the JVM, {@code block} blocks the relay thread so the test can kill
+ * the JVM with a batch confirmed by the broker but not yet marked published.
  */
 final class RelayProcess {
 
@@ -28,7 +30,7 @@ final class RelayProcess {
 
 	static final String STARTED = "relay started";
 
-	static final String HALTED_IDS = "halting after confirms of:";
+	static final String STOPPED_IDS = "stopping after confirms of:";
 
 	private RelayProcess() {
 	}
@@ -39,10 +41,11 @@ final class RelayProcess {
 		String instanceId = args[5];
 		Duration lease = Duration.ofMillis(Long.parseLong(args[6]));
 		int batchSize = Integer.parseInt(args[7]);
-		int haltAfterBatch = Integer.parseInt(args[8]);
+		int stopAfterBatch = Integer.parseInt(args[8]);
+		boolean halt = args[9].equals("halt");
 		OutboxSender sender = new KafkaOutboxSender(KafkaTestClient.template(bootstrapServers, Duration.ofSeconds(5)));
-		if (haltAfterBatch > 0) {
-			sender = new HaltingSender(sender, haltAfterBatch);
+		if (stopAfterBatch > 0) {
+			sender = new StoppingSender(sender, stopAfterBatch, halt);
 		}
 		OutboxRelay relay = OutboxRelay
 			.builder(database.dataSource(), new OutboxTables(args[3], "outbox_event", "outbox_processed_message"))
@@ -66,17 +69,20 @@ final class RelayProcess {
 	 * the Nth fully confirmed batch, halts the JVM, before the relay can mark the batch
 	 * published.
 	 */
-	private static final class HaltingSender implements OutboxSender {
+	private static final class StoppingSender implements OutboxSender {
 
 		private final OutboxSender delegate;
 
-		private final int haltAfterBatch;
+		private final int stopAfterBatch;
+
+		private final boolean halt;
 
 		private final AtomicInteger confirmedBatches = new AtomicInteger();
 
-		HaltingSender(OutboxSender delegate, int haltAfterBatch) {
+		StoppingSender(OutboxSender delegate, int stopAfterBatch, boolean halt) {
 			this.delegate = delegate;
-			this.haltAfterBatch = haltAfterBatch;
+			this.stopAfterBatch = stopAfterBatch;
+			this.halt = halt;
 		}
 
 		@Override
@@ -98,14 +104,26 @@ final class RelayProcess {
 			boolean confirmed = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
 				.handle((ignored, failure) -> failure == null)
 				.join();
-			if (confirmed && this.confirmedBatches.incrementAndGet() == this.haltAfterBatch) {
+			if (confirmed && this.confirmedBatches.incrementAndGet() == this.stopAfterBatch) {
 				List<String> ids = new ArrayList<>();
 				messages.forEach((message) -> ids.add(message.id().toString()));
-				System.out.println(HALTED_IDS + " " + String.join(",", ids));
+				System.out.println(STOPPED_IDS + " " + String.join(",", ids));
 				System.out.flush();
-				Runtime.getRuntime().halt(HALT_STATUS);
+				if (this.halt) {
+					Runtime.getRuntime().halt(HALT_STATUS);
+				}
+				blockForever();
 			}
 			return futures;
+		}
+
+		private static void blockForever() {
+			try {
+				new CountDownLatch(1).await();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
 		}
 
 	}
