@@ -568,7 +568,17 @@ public final class OutboxRelay {
 	}
 
 	static String describe(Throwable cause) {
-		String text = cause.getClass().getName() + ": " + cause.getMessage();
+		// Wrappers such as KafkaException("Send failed") hide the reason in their causes.
+		StringBuilder builder = new StringBuilder();
+		Throwable current = cause;
+		for (int depth = 0; current != null && depth < 5; depth++) {
+			builder.append((depth > 0) ? "; caused by: " : "")
+				.append(current.getClass().getName())
+				.append(": ")
+				.append(current.getMessage());
+			current = (current.getCause() != current) ? current.getCause() : null;
+		}
+		String text = builder.toString();
 		return (text.length() > MAX_ERROR_LENGTH) ? text.substring(0, MAX_ERROR_LENGTH) : text;
 	}
 

@@ -43,6 +43,15 @@ public final class KafkaTestClient implements AutoCloseable {
 	}
 
 	public static KafkaTemplate<String, byte[]> template(String bootstrapServers, Duration sendTimeout) {
+		return template(bootstrapServers, sendTimeout, Map.of());
+	}
+
+	/**
+	 * A durable producer template with extra producer properties (for example a small
+	 * {@code max.request.size}).
+	 */
+	public static KafkaTemplate<String, byte[]> template(String bootstrapServers, Duration sendTimeout,
+			Map<String, Object> overrides) {
 		Map<String, Object> config = new HashMap<>();
 		config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
 		config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -53,6 +62,7 @@ public final class KafkaTestClient implements AutoCloseable {
 		config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) sendTimeout.toMillis() / 2);
 		config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) sendTimeout.toMillis());
 		config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+		config.putAll(overrides);
 		return new KafkaTemplate<>(new DefaultKafkaProducerFactory<>(config));
 	}
 

@@ -45,7 +45,7 @@ public final class RelayFixture implements AutoCloseable {
 	/**
 	 * Insert and commit one event.
 	 */
-	UUID insert(String destination, String key, String payload) {
+	public UUID insert(String destination, String key, String payload) {
 		try (Connection connection = this.dataSource.getConnection()) {
 			return insert(connection, destination, key, payload, null);
 		}
@@ -79,13 +79,13 @@ public final class RelayFixture implements AutoCloseable {
 		return id;
 	}
 
-	String status(UUID id) {
+	public String status(UUID id) {
 		List<String> status = this.jdbc.queryForList(
 				"select status from " + this.tables.qualifiedEventTable() + " where id = ?", String.class, id);
 		return status.isEmpty() ? "DELETED" : status.get(0);
 	}
 
-	Map<String, Object> row(UUID id) {
+	public Map<String, Object> row(UUID id) {
 		return this.jdbc.queryForMap("select * from " + this.tables.qualifiedEventTable() + " where id = ?", id);
 	}
 
@@ -95,7 +95,7 @@ public final class RelayFixture implements AutoCloseable {
 		return (count != null) ? count : 0;
 	}
 
-	OutboxRelay.Builder relay() {
+	public OutboxRelay.Builder relay() {
 		return OutboxRelay.builder(this.dataSource, this.tables)
 			.partitions(PARTITIONS)
 			.pollInterval(Duration.ofMillis(100))

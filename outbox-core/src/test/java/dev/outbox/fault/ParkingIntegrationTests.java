@@ -1,0 +1,177 @@
+package dev.outbox.fault;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.outbox.OutboxHeaders;
+import dev.outbox.amqp.RabbitOutboxSender;
+import dev.outbox.kafka.KafkaOutboxSender;
+import dev.outbox.relay.KafkaTestClient;
+import dev.outbox.relay.OutboxRelay;
+import dev.outbox.relay.RelayFixture;
+import dev.outbox.test.TestKafka;
+import dev.outbox.test.TestRabbit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.kafka.core.KafkaTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Events the broker can never take are parked while every other key keeps flowing, in
+ * order, through the real {@link KafkaOutboxSender} and the embedded Kafka. A poison
+ * event (a sender that always rejects one key) is covered by
+ * {@code KafkaRelayIntegrationTests.poisonEventIsParkedAfterMaxAttemptsWhileOtherKeysFlowAndItsKeyWaits}.
+ */
+class ParkingIntegrationTests {
+
+	private static final int MAX_REQUEST_SIZE = 4096;
+
+	private static final int KEYS = 5;
+
+	private static final int PER_KEY = 4;
+
+	private RelayFixture fixture;
+
+	private String topic;
+
+	private @Nullable KafkaTemplate<String, byte[]> template;
+
+	private KafkaTestClient client;
+
+	private @Nullable CachingConnectionFactory rabbitConnections;
+
+	private final List<OutboxRelay> relays = new ArrayList<>();
+
+	@BeforeEach
+	void setUp() {
+		this.fixture = new RelayFixture();
+		this.topic = "parking-" + UUID.randomUUID();
+		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
+	}
+
+	@AfterEach
+	void tearDown() {
+		this.relays.forEach(OutboxRelay::stop);
+		this.client.close();
+		if (this.template != null) {
+			this.template.getProducerFactory().reset();
+		}
+		if (this.rabbitConnections != null) {
+			this.rabbitConnections.destroy();
+		}
+		this.fixture.close();
+	}
+
+	@Test
+	void payloadTooLargeForTheProducerIsParkedWhileOtherKeysFlowInOrderAndItsKeyWaits() {
+		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), Duration.ofSeconds(5),
+				Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_REQUEST_SIZE));
+		started(this.fixture.relay().sender(new KafkaOutboxSender(this.template)).maxAttempts(3));
+		String large = "\"" + "x".repeat(MAX_REQUEST_SIZE * 2) + "\"";
+		List<UUID> healthy = new ArrayList<>();
+		UUID parked = null;
+		for (int n = 0; n < PER_KEY; n++) {
+			if (n == 1) {
+				parked = this.fixture.insert(this.topic, "big", large);
+			}
+			for (int k = 0; k < KEYS; k++) {
+				healthy.add(this.fixture.insert(this.topic, "key-" + k, String.valueOf(n)));
+			}
+		}
+		assertParkedWhileOthersFlow(parked, "big", healthy, "RecordTooLargeException");
+	}
+
+	@Test
+	void eventForADestinationWithoutSenderIsParkedWhileOtherKeysFlowInOrderAndItsKeyWaits() {
+		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), Duration.ofSeconds(5));
+		// Two brokers, every destination routed explicitly, no default broker: an
+		// unrouted destination has no sender.
+		started(this.fixture.relay()
+			.sender(new KafkaOutboxSender(this.template))
+			.sender(rabbitSender())
+			.destination(this.topic, KafkaOutboxSender.NAME)
+			.maxAttempts(3));
+		List<UUID> healthy = new ArrayList<>();
+		UUID parked = null;
+		for (int n = 0; n < PER_KEY; n++) {
+			if (n == 1) {
+				parked = this.fixture.insert("unrouted-" + UUID.randomUUID(), "lost", "nowhere");
+			}
+			for (int k = 0; k < KEYS; k++) {
+				healthy.add(this.fixture.insert(this.topic, "key-" + k, String.valueOf(n)));
+			}
+		}
+		assertParkedWhileOthersFlow(parked, "lost", healthy, "No outbox sender for destination 'unrouted-");
+	}
+
+	private void assertParkedWhileOthersFlow(UUID parked, String parkedKey, List<UUID> healthy, String error) {
+		await().atMost(Duration.ofSeconds(15)).until(() -> this.fixture.status(parked).equals("PARKED"));
+		Map<String, Object> row = this.fixture.row(parked);
+		assertThat(row.get("attempts")).isEqualTo(3);
+		assertThat((String) row.get("last_error")).contains(error);
+		// A later event of the parked key waits; events of other keys committed after it
+		// still flow and prove the relay polled past it.
+		UUID behind = this.fixture.insert(this.topic, parkedKey, "behind");
+		for (int k = 0; k < KEYS; k++) {
+			healthy.add(this.fixture.insert(this.topic, "key-" + k, String.valueOf(PER_KEY)));
+		}
+		List<ConsumerRecord<String, byte[]>> records = awaitRecords(healthy.size());
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(this.fixture.jdbc.queryForList("select message_key, status, attempts from "
+					+ this.fixture.tables.qualifiedEventTable() + " where message_key = ?", parkedKey))
+				.hasSize(2));
+		records = this.client.poll();
+		assertThat(records.stream().map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID)))
+			.containsExactlyInAnyOrderElementsOf(healthy.stream().map(UUID::toString).toList());
+		Map<String, List<Integer>> byKey = new LinkedHashMap<>();
+		records.forEach((r) -> byKey.computeIfAbsent(r.key(), (k) -> new ArrayList<>())
+			.add(Integer.parseInt(KafkaTestClient.value(r))));
+		assertThat(byKey).hasSize(KEYS);
+		byKey.forEach((key, values) -> assertThat(values).as(key).containsExactly(0, 1, 2, 3, 4));
+		Map<String, Object> waiting = this.fixture.row(behind);
+		assertThat(waiting.get("status")).isEqualTo("PENDING");
+		assertThat(waiting.get("attempts")).isEqualTo(0);
+		assertThat(this.fixture.status(parked)).isEqualTo("PARKED");
+	}
+
+	private List<ConsumerRecord<String, byte[]>> awaitRecords(int count) {
+		List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+		await().atMost(Duration.ofSeconds(20)).until(() -> {
+			records.clear();
+			records.addAll(this.client.poll());
+			return records.size() >= count;
+		});
+		return records;
+	}
+
+	private void started(OutboxRelay.Builder builder) {
+		OutboxRelay relay = builder.build();
+		this.relays.add(relay);
+		relay.start();
+	}
+
+	private RabbitOutboxSender rabbitSender() {
+		TestRabbit.Broker broker = TestRabbit.broker();
+		CachingConnectionFactory connectionFactory = new CachingConnectionFactory(broker.host(), broker.port());
+		connectionFactory.setUsername(broker.username());
+		connectionFactory.setPassword(broker.password());
+		connectionFactory.setPublisherConfirmType(CachingConnectionFactory.ConfirmType.CORRELATED);
+		connectionFactory.setPublisherReturns(true);
+		this.rabbitConnections = connectionFactory;
+		return new RabbitOutboxSender(new RabbitTemplate(connectionFactory));
+	}
+
+}
