@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -456,24 +457,31 @@ public final class OutboxRelay {
 		}
 	}
 
+	/**
+	 * Start sending a batch. The first event of each key is sent in bulk; a later event
+	 * of the same key is sent only once the one before it was confirmed, so a failing
+	 * event never lets the rest of its key overtake it (they stay pending behind it,
+	 * unsent).
+	 */
 	private List<CompletableFuture<Void>> send(List<ClaimedEvent> batch) {
-		List<CompletableFuture<Void>> futures = new ArrayList<>(batch.size());
-		Map<OutboxSender, List<Integer>> bySender = new LinkedHashMap<>();
+		List<CompletableFuture<Void>> futures = new ArrayList<>(Collections.nCopies(batch.size(), null));
+		Map<String, Integer> lastOfKey = new HashMap<>();
+		int[] previousOfKey = new int[batch.size()];
+		Map<OutboxSender, List<Integer>> headsBySender = new LinkedHashMap<>();
 		for (int i = 0; i < batch.size(); i++) {
-			OutboxMessage message = batch.get(i).message();
-			OutboxSender sender = senderFor(message.destination());
-			if (sender == null) {
-				futures.add(CompletableFuture
-					.failedFuture(new IllegalStateException("No outbox sender for destination '" + message.destination()
-							+ "': route it with outbox.relay.destinations or set outbox.relay.broker (senders: "
-							+ this.senders.keySet() + ")")));
-			}
-			else {
-				futures.add(null);
-				bySender.computeIfAbsent(sender, (s) -> new ArrayList<>()).add(i);
+			Integer previous = lastOfKey.put(batch.get(i).key(), i);
+			previousOfKey[i] = (previous != null) ? previous : -1;
+			if (previous == null) {
+				OutboxSender sender = senderFor(batch.get(i).message().destination());
+				if (sender == null) {
+					futures.set(i, CompletableFuture.failedFuture(noSender(batch.get(i).message())));
+				}
+				else {
+					headsBySender.computeIfAbsent(sender, (s) -> new ArrayList<>()).add(i);
+				}
 			}
 		}
-		bySender.forEach((sender, indexes) -> {
+		headsBySender.forEach((sender, indexes) -> {
 			List<OutboxMessage> messages = indexes.stream().map((i) -> batch.get(i).message()).toList();
 			List<CompletableFuture<Void>> sent;
 			try {
@@ -486,7 +494,32 @@ public final class OutboxRelay {
 				futures.set(indexes.get(j), sent.get(j));
 			}
 		});
+		for (int i = 0; i < batch.size(); i++) {
+			if (previousOfKey[i] >= 0) {
+				OutboxMessage message = batch.get(i).message();
+				futures.set(i, futures.get(previousOfKey[i]).thenComposeAsync((confirmed) -> sendOne(message)));
+			}
+		}
 		return futures;
+	}
+
+	private CompletableFuture<Void> sendOne(OutboxMessage message) {
+		OutboxSender sender = senderFor(message.destination());
+		if (sender == null) {
+			return CompletableFuture.failedFuture(noSender(message));
+		}
+		try {
+			return sender.send(message);
+		}
+		catch (RuntimeException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
+
+	private IllegalStateException noSender(OutboxMessage message) {
+		return new IllegalStateException("No outbox sender for destination '" + message.destination()
+				+ "': route it with outbox.relay.destinations or set outbox.relay.broker (senders: "
+				+ this.senders.keySet() + ")");
 	}
 
 	private @Nullable OutboxSender senderFor(String destination) {
@@ -511,10 +544,11 @@ public final class OutboxRelay {
 	}
 
 	private void markFailed(Map<ClaimedEvent, Throwable> failed, Instant now) {
-		// Only the first failure of a key counts: later events of that key failed behind
-		// it
-		// (or would have been sent out of order) and are retried after it without a
-		// penalty.
+		// Only the first failure of a key counts: the later events of that key in the
+		// batch
+		// were never sent (each waits for the one before it) and are retried after it
+		// without
+		// a penalty.
 		Set<String> failedKeys = new HashSet<>();
 		List<RelayStore.Failure> failures = new ArrayList<>();
 		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
