@@ -1,10 +1,5 @@
 package dev.outbox.consumer;
 
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-
 import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.OutboxTables;
 import dev.outbox.test.TestPostgres;
@@ -60,38 +55,6 @@ final class ConsumerTestDatabase implements AutoCloseable {
 	public void close() {
 		this.database.drop(this.dataSource);
 		this.dataSource.close();
-	}
-
-	/**
-	 * A clock the test moves.
-	 */
-	static final class MutableClock extends Clock {
-
-		private volatile Instant instant;
-
-		MutableClock(Instant instant) {
-			this.instant = instant;
-		}
-
-		void set(Instant instant) {
-			this.instant = instant;
-		}
-
-		@Override
-		public ZoneId getZone() {
-			return ZoneOffset.UTC;
-		}
-
-		@Override
-		public Clock withZone(ZoneId zone) {
-			return this;
-		}
-
-		@Override
-		public Instant instant() {
-			return this.instant;
-		}
-
 	}
 
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.outbox.test.MutableClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +37,7 @@ class IdempotentConsumerIntegrationTests {
 
 	private static ConsumerTestDatabase db;
 
-	private final ConsumerTestDatabase.MutableClock clock = new ConsumerTestDatabase.MutableClock(NOW);
+	private final MutableClock clock = new MutableClock(NOW);
 
 	private final List<String> duplicates = new CopyOnWriteArrayList<>();
 

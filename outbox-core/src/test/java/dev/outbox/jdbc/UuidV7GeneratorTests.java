@@ -2,13 +2,13 @@ package dev.outbox.jdbc;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 
+import dev.outbox.test.MutableClock;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,36 +44,11 @@ class UuidV7GeneratorTests {
 		MutableClock clock = new MutableClock(NOW);
 		UuidV7Generator generator = new UuidV7Generator(clock);
 		UUID before = generator.next();
-		clock.instant = NOW.minusSeconds(10);
+		clock.set(NOW.minusSeconds(10));
 		UUID after = generator.next();
 		assertThat(after).isGreaterThan(before);
-		clock.instant = NOW.plusMillis(1);
+		clock.set(NOW.plusMillis(1));
 		assertThat(generator.next()).isGreaterThan(after);
-	}
-
-	private static final class MutableClock extends Clock {
-
-		private Instant instant;
-
-		MutableClock(Instant instant) {
-			this.instant = instant;
-		}
-
-		@Override
-		public ZoneId getZone() {
-			return ZoneOffset.UTC;
-		}
-
-		@Override
-		public Clock withZone(ZoneId zone) {
-			return this;
-		}
-
-		@Override
-		public Instant instant() {
-			return this.instant;
-		}
-
 	}
 
 }

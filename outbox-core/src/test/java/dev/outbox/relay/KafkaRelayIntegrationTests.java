@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.kafka.KafkaOutboxSender;
+import dev.outbox.test.MutableClock;
 import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -146,7 +147,7 @@ class KafkaRelayIntegrationTests {
 
 	@Test
 	void delayedEventIsNotSentBeforeAvailableAtAndLaterEventsOfItsKeyWait() throws Exception {
-		RelayFixture.MutableClock clock = new RelayFixture.MutableClock(Instant.now().plusSeconds(5));
+		MutableClock clock = new MutableClock(Instant.now().plusSeconds(5));
 		OutboxRelay relay = this.fixture.relay().clock(clock).sender(sender()).build();
 		relay.claimPartitions();
 		UUID delayed;
@@ -199,7 +200,7 @@ class KafkaRelayIntegrationTests {
 
 	@Test
 	void retentionKeepsPublishedRowsThenPurgesThemInBatches() {
-		RelayFixture.MutableClock clock = new RelayFixture.MutableClock(Instant.now().plusSeconds(5));
+		MutableClock clock = new MutableClock(Instant.now().plusSeconds(5));
 		OutboxRelay relay = this.fixture.relay()
 			.clock(clock)
 			.sender(sender())
