@@ -420,13 +420,22 @@ public final class OutboxRelay {
 	}
 
 	private void deliver(List<ClaimedEvent> batch) {
-		List<CompletableFuture<Void>> futures = send(batch);
+		int[] previousOfKey = new int[batch.size()];
+		List<@Nullable CompletableFuture<Void>> futures = sendHeads(batch, previousOfKey);
 		Instant deadline = this.clock.instant().plus(this.sendTimeout);
 		List<ClaimedEvent> confirmed = new ArrayList<>(batch.size());
 		Map<ClaimedEvent, Throwable> failed = new LinkedHashMap<>();
 		for (int i = 0; i < batch.size(); i++) {
 			ClaimedEvent event = batch.get(i);
 			CompletableFuture<Void> future = futures.get(i);
+			if (future == null) {
+				// a later event of a key: the one before it has been awaited already
+				if (failed.containsKey(batch.get(previousOfKey[i]))) {
+					failed.put(event, new IllegalStateException("Not sent: an earlier event of its key failed"));
+					continue;
+				}
+				future = sendOne(event.message());
+			}
 			try {
 				long remaining = Math.max(0, Duration.between(this.clock.instant(), deadline).toMillis());
 				future.get(remaining, TimeUnit.MILLISECONDS);
@@ -458,15 +467,14 @@ public final class OutboxRelay {
 	}
 
 	/**
-	 * Start sending a batch. The first event of each key is sent in bulk; a later event
-	 * of the same key is sent only once the one before it was confirmed, so a failing
-	 * event never lets the rest of its key overtake it (they stay pending behind it,
-	 * unsent).
+	 * Start sending the first event of each key of a batch, in bulk. A later event of the
+	 * same key gets no future here and {@code previousOfKey} points at the event before
+	 * it: {@link #deliver} sends it only once that one was confirmed, so a failing event
+	 * never lets the rest of its key overtake it (they stay pending behind it, unsent).
 	 */
-	private List<CompletableFuture<Void>> send(List<ClaimedEvent> batch) {
-		List<CompletableFuture<Void>> futures = new ArrayList<>(Collections.nCopies(batch.size(), null));
+	private List<@Nullable CompletableFuture<Void>> sendHeads(List<ClaimedEvent> batch, int[] previousOfKey) {
+		List<@Nullable CompletableFuture<Void>> futures = new ArrayList<>(Collections.nCopies(batch.size(), null));
 		Map<String, Integer> lastOfKey = new HashMap<>();
-		int[] previousOfKey = new int[batch.size()];
 		Map<OutboxSender, List<Integer>> headsBySender = new LinkedHashMap<>();
 		for (int i = 0; i < batch.size(); i++) {
 			Integer previous = lastOfKey.put(batch.get(i).key(), i);
@@ -494,12 +502,6 @@ public final class OutboxRelay {
 				futures.set(indexes.get(j), sent.get(j));
 			}
 		});
-		for (int i = 0; i < batch.size(); i++) {
-			if (previousOfKey[i] >= 0) {
-				OutboxMessage message = batch.get(i).message();
-				futures.set(i, futures.get(previousOfKey[i]).thenComposeAsync((confirmed) -> sendOne(message)));
-			}
-		}
 		return futures;
 	}
 
