@@ -11,6 +11,7 @@ import java.util.UUID;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.amqp.RabbitOutboxSender;
+import dev.outbox.test.TcpProxy;
 import dev.outbox.test.TestRabbit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,4 +1,4 @@
-package dev.outbox.relay;
+package dev.outbox.test;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,9 +11,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP forwarder in front of a broker that a test can cut (every connection dropped, new
- * ones refused) and restore on the same port: a broker outage as the client sees it.
+ * ones refused) and restore on the same port: an outage of a broker or database as the
+ * client sees it.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
 	private final String targetHost;
 
@@ -25,7 +26,7 @@ final class TcpProxy implements AutoCloseable {
 
 	private volatile ServerSocket server;
 
-	TcpProxy(String targetHost, int targetPort) throws IOException {
+	public TcpProxy(String targetHost, int targetPort) throws IOException {
 		this.targetHost = targetHost;
 		this.targetPort = targetPort;
 		this.server = bind(0);
@@ -33,11 +34,11 @@ final class TcpProxy implements AutoCloseable {
 		accept(this.server);
 	}
 
-	int port() {
+	public int port() {
 		return this.port;
 	}
 
-	synchronized void cut() throws IOException {
+	public synchronized void cut() throws IOException {
 		this.server.close();
 		for (Socket socket : this.sockets) {
 			socket.close();
@@ -45,7 +46,7 @@ final class TcpProxy implements AutoCloseable {
 		this.sockets.clear();
 	}
 
-	synchronized void restore() throws IOException {
+	public synchronized void restore() throws IOException {
 		this.server = bind(this.port);
 		accept(this.server);
 	}
