@@ -1,5 +1,7 @@
 package dev.outbox.autoconfigure.jdbc;
 
+import java.time.Clock;
+
 import javax.sql.DataSource;
 
 import org.jspecify.annotations.Nullable;
@@ -10,6 +12,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
@@ -76,7 +79,7 @@ public final class OutboxJdbcAutoConfiguration {
 	JdbcOutbox outbox(DataSource dataSource, OutboxTables tables, PayloadSerializer serializer,
 			OutboxProperties properties, ObjectProvider<OutboxCommitListener> commitListeners,
 			ObjectProvider<OutboxSchemaInitializer> schemaInitializer,
-			ObjectProvider<OutboxHeaderContributor> headerContributors) {
+			ObjectProvider<OutboxHeaderContributor> headerContributors, ObjectProvider<Clock> clock) {
 		// the tables exist before anyone can publish
 		schemaInitializer.ifAvailable((initializer) -> {
 		});
@@ -88,6 +91,7 @@ public final class OutboxJdbcAutoConfiguration {
 			.notifyChannel(notifyChannel(properties))
 			.commitListeners(commitListeners.orderedStream().toList())
 			.headerContributors(headerContributors.orderedStream().toList())
+			.clock(clock.getIfUnique(Clock::systemUTC))
 			.build();
 	}
 
@@ -143,6 +147,26 @@ public final class OutboxJdbcAutoConfiguration {
 			String historyTable = identifier("outbox.flyway.history-table", properties.getFlyway().getHistoryTable(),
 					"outbox_schema_history");
 			return new OutboxSchemaInitializer(dataSource, tables, historyTable.trim());
+		}
+
+	}
+
+	/**
+	 * Flyway was left out of the class path (e.g. excluded from the starter) while the
+	 * outbox is still asked to create its tables: fail instead of starting without them.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingClass("org.flywaydb.core.Flyway")
+	@ConditionalOnBooleanProperty(name = "outbox.flyway.enabled", matchIfMissing = true)
+	static class MissingFlywayConfiguration {
+
+		@Bean
+		Object outboxFlywayMissing() {
+			throw new InvalidConfigurationPropertyValueException("outbox.flyway.enabled", true,
+					"Flyway is not on the class path, so the outbox tables cannot be created. Add "
+							+ "org.flywaydb:flyway-database-postgresql (the starter brings it unless it was excluded), "
+							+ "or set outbox.flyway.enabled=false and create the tables yourself with the SQL in "
+							+ "dev/outbox/db/migration/V1__create_outbox_tables.sql of outbox-core.");
 		}
 
 	}

@@ -1,6 +1,10 @@
 package dev.outbox.autoconfigure.jdbc;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -20,6 +24,7 @@ import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -129,6 +134,35 @@ class OutboxJdbcAutoConfigurationTests {
 				.hasSingleBean(JdbcOutbox.class)
 				.doesNotHaveBean(OutboxSchemaInitializer.class);
 			assertThat(tables(database.schema())).isEmpty();
+		});
+	}
+
+	@Test
+	void missingFlywayFailsStartUpUnlessTheSchemaIsManagedElsewhere() {
+		TestPostgres.Database database = newSchema();
+		ApplicationContextRunner withoutFlyway = runner(database)
+			.withClassLoader(new FilteredClassLoader("org.flywaydb.core"));
+		withoutFlyway.run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("outbox.flyway.enabled")
+				.hasMessageContaining("flyway-database-postgresql")
+				.hasMessageContaining("V1__create_outbox_tables.sql");
+		});
+		withoutFlyway.withPropertyValues("outbox.flyway.enabled=false")
+			.run((context) -> assertThat(context).hasNotFailed().hasSingleBean(JdbcOutbox.class));
+	}
+
+	@Test
+	void usesTheApplicationClockForEventTimestamps() {
+		TestPostgres.Database database = newSchema();
+		Instant then = Instant.parse("2030-01-02T03:04:05Z");
+		runner(database).withBean(Clock.class, () -> Clock.fixed(then, ZoneOffset.UTC)).run((context) -> {
+			publishOne(context);
+			assertThat(new JdbcTemplate(admin)
+				.queryForObject("select created_at from " + database.schema() + ".outbox_event", Timestamp.class)
+				.toInstant()).isEqualTo(then);
 		});
 	}
 
