@@ -69,10 +69,13 @@ public final class OutboxAdmin {
 
 	private final String discardSql;
 
+	private final @Nullable String notifyChannel;
+
 	private OutboxAdmin(Builder builder) {
 		this.jdbc = new JdbcTemplate(builder.dataSource);
 		this.clock = builder.clock;
 		this.onReplay = builder.onReplay;
+		this.notifyChannel = builder.notifyChannel;
 		String events = builder.tables.qualifiedEventTable();
 		// waiting since: when it became due; a failing event since it was recorded (its
 		// available_at moves with the backoff)
@@ -164,6 +167,7 @@ public final class OutboxAdmin {
 		int updated = this.jdbc.update(this.replaySql, at(this.clock.instant()), id);
 		if (updated > 0) {
 			logger.info("Outbox event " + id + " replayed");
+			notifyRelays();
 			wakeRelay();
 		}
 		return updated > 0;
@@ -178,6 +182,7 @@ public final class OutboxAdmin {
 		int updated = this.jdbc.update(this.replayAllSql, at(this.clock.instant()));
 		if (updated > 0) {
 			logger.info(updated + " outbox events replayed");
+			notifyRelays();
 			wakeRelay();
 		}
 		return updated;
@@ -194,9 +199,20 @@ public final class OutboxAdmin {
 		int deleted = this.jdbc.update(this.discardSql, id);
 		if (deleted > 0) {
 			logger.info("Outbox event " + id + " discarded");
+			notifyRelays();
 			wakeRelay();
 		}
 		return deleted > 0;
+	}
+
+	/**
+	 * Relays of other application instances listen on the notify channel; the
+	 * notification is delivered when the surrounding transaction, if any, commits.
+	 */
+	private void notifyRelays() {
+		if (this.notifyChannel != null) {
+			this.jdbc.queryForList("select pg_notify(?, '')", this.notifyChannel);
+		}
 	}
 
 	private void wakeRelay() {
@@ -236,6 +252,8 @@ public final class OutboxAdmin {
 		private Runnable onReplay = () -> {
 		};
 
+		private @Nullable String notifyChannel;
+
 		private Builder(DataSource dataSource, OutboxTables tables) {
 			this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
 			this.tables = Objects.requireNonNull(tables, "tables must not be null");
@@ -260,6 +278,18 @@ public final class OutboxAdmin {
 		 */
 		public Builder onReplay(Runnable onReplay) {
 			this.onReplay = Objects.requireNonNull(onReplay, "onReplay must not be null");
+			return this;
+		}
+
+		/**
+		 * The PostgreSQL channel to notify after events were replayed or discarded, so
+		 * that the relays of every application instance look for them at once; the same
+		 * channel as the outbox writer's (default: none).
+		 * @param notifyChannel the channel, or {@code null} for no notification
+		 * @return this builder
+		 */
+		public Builder notifyChannel(@Nullable String notifyChannel) {
+			this.notifyChannel = notifyChannel;
 			return this;
 		}
 

@@ -1,6 +1,9 @@
 package dev.outbox.admin;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +27,8 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -140,6 +145,32 @@ class OutboxAdminIntegrationTests {
 		assertThat(((java.sql.Timestamp) row.get("available_at")).toInstant()).isEqualTo(NOW);
 		assertThat(this.wakeUps).hasValue(1);
 		assertThat(this.admin.stats().parked()).isZero();
+	}
+
+	@Test
+	void replayAndDiscardNotifyTheRelaysOfOtherInstances() throws Exception {
+		OutboxAdmin admin = OutboxAdmin.builder(this.dataSource, this.tables)
+			.notifyChannel("outbox_admin_test")
+			.build();
+		UUID parked = insert("k1", "PARKED", 10, NOW.minusSeconds(10), NOW.minusSeconds(5), "no route");
+		UUID failing = insert("k2", "PENDING", 3, NOW.minusSeconds(10), NOW.plusSeconds(5), "timeout");
+		try (Connection listener = this.database.dataSource().getConnection()) {
+			PGConnection pg = listener.unwrap(PGConnection.class);
+			try (Statement statement = listener.createStatement()) {
+				statement.execute("listen outbox_admin_test");
+			}
+			assertThat(admin.replay(UUID.randomUUID())).isFalse();
+			assertThat(notifications(pg, 200)).isZero();
+			assertThat(admin.replay(parked)).isTrue();
+			assertThat(notifications(pg, 5000)).isOne();
+			assertThat(admin.discard(failing)).isTrue();
+			assertThat(notifications(pg, 5000)).isOne();
+		}
+	}
+
+	private static int notifications(PGConnection connection, int timeoutMillis) throws SQLException {
+		PGNotification[] received = connection.getNotifications(timeoutMillis);
+		return (received != null) ? received.length : 0;
 	}
 
 	@Test

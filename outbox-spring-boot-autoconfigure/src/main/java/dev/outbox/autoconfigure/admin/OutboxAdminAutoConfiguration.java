@@ -6,6 +6,7 @@ import javax.sql.DataSource;
 
 import dev.outbox.OutboxTables;
 import dev.outbox.admin.OutboxAdmin;
+import dev.outbox.autoconfigure.jdbc.OutboxProperties;
 import dev.outbox.relay.OutboxRelay;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -18,7 +19,8 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Auto-configuration of the {@link OutboxAdmin} over the outbox tables; replays wake this
- * application's relay, if it runs one.
+ * application's relay, if it runs one, and notify the relays of the other instances on
+ * {@code outbox.notify-channel}.
  */
 @AutoConfiguration(afterName = { "dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration",
 		"dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration" })
@@ -30,9 +32,12 @@ public final class OutboxAdminAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	OutboxAdmin outboxAdmin(DataSource dataSource, OutboxTables tables, ObjectProvider<OutboxRelay> relay,
-			ObjectProvider<Clock> clock) {
+			ObjectProvider<Clock> clock, ObjectProvider<OutboxProperties> properties) {
+		OutboxProperties outbox = properties.getIfAvailable();
+		String channel = (outbox != null) ? outbox.getNotifyChannel() : null;
 		return OutboxAdmin.builder(dataSource, tables)
 			.clock(clock.getIfUnique(Clock::systemUTC))
+			.notifyChannel((channel != null && !channel.isBlank()) ? channel : null)
 			.onReplay(() -> relay.ifAvailable(OutboxRelay::wakeUp))
 			.build();
 	}
