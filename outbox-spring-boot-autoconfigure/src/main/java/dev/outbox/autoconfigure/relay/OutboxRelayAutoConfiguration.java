@@ -1,5 +1,6 @@
 package dev.outbox.autoconfigure.relay;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,6 +23,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -47,6 +49,7 @@ public final class OutboxRelayAutoConfiguration {
 	OutboxRelay outboxRelay(DataSource dataSource, OutboxTables tables, OutboxRelayProperties properties,
 			Environment environment, ObjectProvider<OutboxSender> senders,
 			ObjectProvider<OutboxRelayListener> listeners) {
+		validate(properties);
 		List<OutboxSender> available = senders.orderedStream().toList();
 		String broker = validateRouting(properties, available);
 		Binder binder = Binder.get(environment);
@@ -93,6 +96,60 @@ public final class OutboxRelayAutoConfiguration {
 	@ConditionalOnMissingBean
 	RelayWakeUpCommitListener outboxRelayWakeUpCommitListener(OutboxRelay relay) {
 		return new RelayWakeUpCommitListener(relay);
+	}
+
+	/**
+	 * Checks the numbers up front so that a bad value fails start-up naming its property.
+	 */
+	private static void validate(OutboxRelayProperties properties) {
+		atLeastOne("outbox.relay.batch-size", properties.getBatchSize());
+		positive("outbox.relay.poll-interval", properties.getPollInterval());
+		positive("outbox.relay.send-timeout", properties.getSendTimeout());
+		atLeastOne("outbox.relay.max-attempts", properties.getMaxAttempts());
+		positive("outbox.relay.lease-duration", properties.getLeaseDuration());
+		if (properties.getSendTimeout().multipliedBy(2).compareTo(properties.getLeaseDuration()) > 0) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.lease-duration",
+					properties.getLeaseDuration(),
+					"It must be at least twice outbox.relay.send-timeout (" + properties.getSendTimeout()
+							+ ") so that a batch completes while its partitions are owned.");
+		}
+		if (properties.getRetention().isNegative()) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.retention", properties.getRetention(),
+					"It must not be negative; 0 deletes events as soon as they are published.");
+		}
+		positive("outbox.relay.purge-interval", properties.getPurgeInterval());
+		atLeastOne("outbox.relay.purge-batch-size", properties.getPurgeBatchSize());
+		OutboxRelayProperties.Backoff backoff = properties.getBackoff();
+		if (backoff.getInitialInterval().isNegative()) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.backoff.initial-interval",
+					backoff.getInitialInterval(), "It must not be negative.");
+		}
+		if (backoff.getMultiplier() < 1.0) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.backoff.multiplier",
+					backoff.getMultiplier(), "It must be at least 1 (1: a constant delay).");
+		}
+		if (backoff.getMaxInterval().compareTo(backoff.getInitialInterval()) < 0) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.backoff.max-interval",
+					backoff.getMaxInterval(), "It must not be less than outbox.relay.backoff.initial-interval ("
+							+ backoff.getInitialInterval() + ").");
+		}
+		if (backoff.getJitter() < 0.0 || backoff.getJitter() > 1.0) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.backoff.jitter", backoff.getJitter(),
+					"It must be between 0 (no jitter) and 1.");
+		}
+	}
+
+	private static void atLeastOne(String property, int value) {
+		if (value < 1) {
+			throw new InvalidConfigurationPropertyValueException(property, value, "It must be at least 1.");
+		}
+	}
+
+	private static void positive(String property, Duration value) {
+		if (value.isNegative() || value.isZero()) {
+			throw new InvalidConfigurationPropertyValueException(property, value,
+					"It must be a positive duration, for example 1s.");
+		}
 	}
 
 	private static String validateRouting(OutboxRelayProperties properties, List<OutboxSender> senders) {

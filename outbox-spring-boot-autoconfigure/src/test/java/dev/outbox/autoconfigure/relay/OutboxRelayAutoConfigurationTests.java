@@ -30,12 +30,15 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -125,6 +128,41 @@ class OutboxRelayAutoConfigurationTests {
 				.getFailure()
 				.rootCause()
 				.hasMessageContaining("outbox.relay.kafka.producer.acks=1"));
+	}
+
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', textBlock = """
+			outbox.relay.batch-size=0                                       | outbox.relay.batch-size
+			outbox.relay.poll-interval=0s                                   | outbox.relay.poll-interval
+			outbox.relay.send-timeout=-1s                                   | outbox.relay.send-timeout
+			outbox.relay.max-attempts=0                                     | outbox.relay.max-attempts
+			outbox.relay.lease-duration=10s                                 | outbox.relay.lease-duration
+			outbox.relay.retention=-1h                                      | outbox.relay.retention
+			outbox.relay.purge-interval=0s                                  | outbox.relay.purge-interval
+			outbox.relay.purge-batch-size=0                                 | outbox.relay.purge-batch-size
+			outbox.relay.backoff.initial-interval=-1s                       | outbox.relay.backoff.initial-interval
+			outbox.relay.backoff.multiplier=0.5                             | outbox.relay.backoff.multiplier
+			outbox.relay.backoff.max-interval=100ms                         | outbox.relay.backoff.max-interval
+			outbox.relay.backoff.jitter=1.5                                 | outbox.relay.backoff.jitter
+			""")
+	void invalidRelaySettingFailsStartUpNamingItsProperty(String setting, String property) {
+		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
+			.withPropertyValues(setting, "outbox.relay.send-timeout=" + sendTimeoutFor(setting))
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining(property));
+	}
+
+	// the lease case needs a send timeout longer than half of it; every other case a
+	// valid
+	// one (its own setting wins where it sets the send timeout itself)
+	private static String sendTimeoutFor(String setting) {
+		if (setting.startsWith("outbox.relay.send-timeout")) {
+			return setting.substring(setting.indexOf('=') + 1);
+		}
+		return setting.startsWith("outbox.relay.lease-duration") ? "6s" : "5s";
 	}
 
 	@Test
