@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
@@ -19,8 +20,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The README's walkthrough of the sample, step by step over HTTP against the running
  * application: place an order, see it listed, watch the shipping consumer create its
- * shipment, redeliver the event and see the duplicate skipped. Subclasses choose the
- * broker and the servers.
+ * shipment, redeliver the event and see the duplicate skipped, then ask the actuator's
+ * outbox endpoint. Subclasses choose the broker and the servers.
  */
 abstract class OrdersWalkthrough {
 
@@ -77,6 +78,22 @@ abstract class OrdersWalkthrough {
 			.untilAsserted(
 					() -> assertThat(metric(http, "outbox.consumer.duplicates")).isEqualTo(duplicatesBefore + 1));
 		assertThat(shipmentsOf(http, orderId)).hasSize(1);
+
+		// 6. the outbox endpoint over HTTP: nothing waits, fails or is parked
+		await().atMost(Duration.ofSeconds(30))
+			.untilAsserted(() -> assertThat(http.get().uri("/actuator/outbox").retrieve().body(OBJECT))
+				.containsEntry("pending", 0)
+				.containsEntry("failing", 0)
+				.containsEntry("parked", 0)
+				.containsEntry("events", List.of()));
+		assertThat(http.post().uri("/actuator/outbox").retrieve().body(OBJECT)).containsEntry("replayed", 0);
+		String unknown = "01a207cf-e8e7-7493-826c-a9a86bd89b46";
+		HttpStatusCode lookup = http.get()
+			.uri("/actuator/outbox/{id}", unknown)
+			.exchange((request, response) -> response.getStatusCode());
+		assertThat(lookup).isEqualTo(HttpStatus.NOT_FOUND);
+		assertThat(http.delete().uri("/actuator/outbox/{id}", unknown).retrieve().body(OBJECT))
+			.containsEntry("discarded", 0);
 	}
 
 	private static List<Map<String, Object>> shipmentsOf(RestClient http, Number orderId) {
