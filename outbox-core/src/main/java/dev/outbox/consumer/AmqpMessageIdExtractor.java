@@ -20,7 +20,7 @@ final class AmqpMessageIdExtractor implements MessageIdExtractor {
 
 	@Override
 	public boolean supports(MethodParameter parameter) {
-		return Message.class.isAssignableFrom(parameter.getParameterType());
+		return Message.class.isAssignableFrom(parameter.getNestedParameterType());
 	}
 
 	@Override

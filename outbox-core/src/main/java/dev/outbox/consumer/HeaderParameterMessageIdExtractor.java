@@ -20,7 +20,8 @@ final class HeaderParameterMessageIdExtractor implements MessageIdExtractor {
 	@Override
 	public boolean supports(MethodParameter parameter) {
 		Header header = parameter.getParameterAnnotation(Header.class);
-		if (header == null) {
+		// not the elements of a batch listener's list of header values
+		if (header == null || parameter.getNestingLevel() > 1) {
 			return false;
 		}
 		String name = !header.name().isEmpty() ? header.name() : header.value();

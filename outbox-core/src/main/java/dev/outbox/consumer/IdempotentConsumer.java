@@ -1,11 +1,19 @@
 package dev.outbox.consumer;
 
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import javax.sql.DataSource;
@@ -16,6 +24,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -70,6 +79,8 @@ public final class IdempotentConsumer {
 
 	private final String insertSql;
 
+	private final String insertBatchSql;
+
 	private final String purgeSql;
 
 	private final Set<String> warnedConsumers = ConcurrentHashMap.newKeySet();
@@ -86,6 +97,9 @@ public final class IdempotentConsumer {
 		this.table = table;
 		this.insertSql = "insert into " + table
 				+ " (consumer, message_id, processed_at) values (?, ?, ?) on conflict do nothing";
+		this.insertBatchSql = "insert into " + table
+				+ " (consumer, message_id, processed_at) select ?, id, ? from unnest(?::varchar[]) as ids(id)"
+				+ " on conflict do nothing returning message_id";
 		this.purgeSql = "delete from " + table + " where ctid = any(array(select ctid from " + table
 				+ " where processed_at < ? limit ?))";
 	}
@@ -185,6 +199,129 @@ public final class IdempotentConsumer {
 	}
 
 	/**
+	 * Run {@code handler} once with those of {@code messages} that {@code consumer} has
+	 * not processed yet, for a batch listener: their ids are recorded in one statement,
+	 * in the same transaction as the handler's work. A message whose id was processed
+	 * before, or appears earlier in the same batch, is left out; if every message is left
+	 * out, the handler is not called. Messages without an id are handled per the
+	 * {@link MissingMessageIdPolicy}: the whole batch is rejected, or they are passed on
+	 * without deduplication. Any exception rolls back the ids and the handler's work.
+	 * @param <M> the message type
+	 * @param consumer the consumer name (stable, at most 255 characters)
+	 * @param messages the batch, in delivery order
+	 * @param messageId reads the message id of one message, {@code null} if it has none
+	 * @param handler the work to do once per message, writing through the same data
+	 * source; called with the new messages in their order
+	 * @return the messages passed to the handler (empty if it was not called)
+	 * @throws MissingMessageIdException if a message has no id and the policy is
+	 * {@link MissingMessageIdPolicy#REJECT}
+	 */
+	public <M> List<M> processBatch(String consumer, List<? extends M> messages,
+			Function<? super M, @Nullable String> messageId, Consumer<List<M>> handler) {
+		Objects.requireNonNull(handler, "handler must not be null");
+		try {
+			return this.<M, @Nullable Object>invokeBatch(consumer, messages, messageId, (fresh) -> {
+				handler.accept(fresh);
+				return null;
+			}).messages();
+		}
+		catch (RuntimeException | Error ex) {
+			throw ex;
+		}
+		catch (Throwable ex) {
+			// a Consumer cannot throw a checked exception
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	<M, T> Batch<M, T> invokeBatch(String consumer, List<? extends M> messages,
+			Function<? super M, @Nullable String> messageId, BatchHandler<M, ? extends @Nullable T> handler)
+			throws Throwable {
+		checkConsumer(consumer);
+		List<@Nullable String> ids = new ArrayList<>(messages.size());
+		int missing = 0;
+		for (M message : messages) {
+			String raw = messageId.apply(message);
+			String id = (raw != null && !raw.isBlank()) ? raw.trim() : null;
+			if (id == null) {
+				if (this.missingMessageId == MissingMessageIdPolicy.REJECT) {
+					throw new MissingMessageIdException(consumer);
+				}
+				missing++;
+			}
+			else if (id.length() > MAX_LENGTH) {
+				throw new OutboxException("Message id for idempotent consumer '" + consumer + "' is longer than "
+						+ MAX_LENGTH + " characters; use a shorter id (the outbox writes UUIDs)");
+			}
+			ids.add(id);
+		}
+		if (missing > 0 && this.warnedConsumers.add(consumer)) {
+			logger.warn("Idempotent consumer '" + consumer
+					+ "' received a message without a message id; processing it without deduplication"
+					+ " (logged once per consumer)");
+		}
+		List<String> duplicates = new ArrayList<>();
+		Batch<M, T> batch = inTransaction(() -> {
+			Set<String> fresh = claim(consumer, ids);
+			List<M> selected = new ArrayList<>(messages.size());
+			duplicates.clear();
+			for (int i = 0; i < messages.size(); i++) {
+				String id = ids.get(i);
+				if (id == null || fresh.remove(id)) {
+					selected.add(messages.get(i));
+				}
+				else {
+					duplicates.add(id);
+				}
+			}
+			T value = selected.isEmpty() ? null : handler.handle(selected);
+			return new Batch<>(List.copyOf(selected), value);
+		});
+		for (int i = 0; i < missing; i++) {
+			this.listener.processedWithoutMessageId(consumer);
+		}
+		for (String id : duplicates) {
+			if (logger.isDebugEnabled()) {
+				logger.debug("Idempotent consumer '" + consumer + "' skipped duplicate message " + id);
+			}
+			this.listener.duplicateSkipped(consumer, id);
+		}
+		return batch;
+	}
+
+	/**
+	 * Records the ids for the consumer in one statement; the ones recorded now (not
+	 * before) are returned, each once however often it appears. Sorted, so that two
+	 * batches sharing ids lock them in the same order and cannot deadlock.
+	 */
+	private Set<String> claim(String consumer, List<@Nullable String> ids) {
+		String[] distinct = ids.stream().filter(Objects::nonNull).distinct().sorted().toArray(String[]::new);
+		if (distinct.length == 0) {
+			return new HashSet<>();
+		}
+		Timestamp now = Timestamp.from(this.clock.instant());
+		List<String> inserted = this.jdbc.execute((ConnectionCallback<List<String>>) (connection) -> {
+			Array array = connection.createArrayOf("varchar", distinct);
+			try (PreparedStatement statement = connection.prepareStatement(this.insertBatchSql)) {
+				statement.setString(1, consumer);
+				statement.setTimestamp(2, now);
+				statement.setArray(3, array);
+				List<String> result = new ArrayList<>(distinct.length);
+				try (ResultSet rows = statement.executeQuery()) {
+					while (rows.next()) {
+						result.add(rows.getString(1));
+					}
+				}
+				return result;
+			}
+			finally {
+				array.free();
+			}
+		});
+		return new HashSet<>(Objects.requireNonNull(inserted));
+	}
+
+	/**
 	 * Whether {@code consumer} has processed {@code messageId} (committed).
 	 * @param consumer the consumer name
 	 * @param messageId the message id
@@ -223,9 +360,9 @@ public final class IdempotentConsumer {
 		return total;
 	}
 
-	private <T> Outcome<T> inTransaction(Handler<Outcome<T>> work) throws Throwable {
+	private <R> R inTransaction(Handler<R> work) throws Throwable {
 		try {
-			Outcome<T> outcome = this.transaction.execute((status) -> {
+			R outcome = this.transaction.execute((status) -> {
 				try {
 					return work.handle();
 				}
@@ -260,6 +397,29 @@ public final class IdempotentConsumer {
 	interface Handler<T> {
 
 		T handle() throws Throwable;
+
+	}
+
+	/**
+	 * A batch handler that may throw anything.
+	 *
+	 * @param <M> the message type
+	 * @param <T> the result type
+	 */
+	@FunctionalInterface
+	interface BatchHandler<M, T> {
+
+		T handle(List<M> messages) throws Throwable;
+
+	}
+
+	/**
+	 * What a batch did: the messages passed to the handler and its result.
+	 *
+	 * @param <M> the message type
+	 * @param <T> the result type
+	 */
+	record Batch<M, T>(List<M> messages, @Nullable T value) {
 
 	}
 

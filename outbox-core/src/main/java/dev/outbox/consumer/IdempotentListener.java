@@ -16,9 +16,15 @@ import java.lang.annotation.Target;
  * {@code ConsumerRecord}, a Spring AMQP {@code Message}, a Spring messaging
  * {@code Message}, a {@code @Header(OutboxHeaders.MESSAGE_ID) String} parameter, or one a
  * custom {@link MessageIdExtractor} supports. A skipped duplicate returns {@code null}.
- * The method runs in a transaction: the caller's if one is active on the database, a new
- * one otherwise; any exception rolls it back, so nothing is recorded and a redelivery
- * processes the message again.
+ * <p>
+ * A batch listener takes a {@code List} of one of these message types instead (for
+ * example {@code @KafkaListener(batch = "true")} with
+ * {@code List<ConsumerRecord<K, V>>}): the ids of the whole batch are recorded in one
+ * statement, and the method is called once with only the messages not processed before
+ * (in their order, each id once), or not at all if every message is a duplicate (see
+ * {@link IdempotentConsumer#processBatch}). The method runs in a transaction: the
+ * caller's if one is active on the database, a new one otherwise; any exception rolls it
+ * back, so nothing is recorded and a redelivery processes the message again.
  *
  * @see IdempotentConsumer
  */

@@ -43,7 +43,23 @@ final class IdempotentListenerInterceptor implements MethodInterceptor {
 		if (plan == null) {
 			return invocation.proceed();
 		}
-		String messageId = plan.messageId(invocation.getArguments());
+		Object[] arguments = invocation.getArguments();
+		Source batch = plan.batch();
+		if (batch != null) {
+			List<?> messages = (List<?>) arguments[batch.index()];
+			if (messages == null || messages.isEmpty()) {
+				return invocation.proceed();
+			}
+			// the method sees only the new messages: the invocation's arguments may be
+			// changed in place
+			return this.consumer.get()
+				.invokeBatch(plan.consumer(), messages, (message) -> batch.extract(message), (fresh) -> {
+					arguments[batch.index()] = fresh;
+					return invocation.proceed();
+				})
+				.value();
+		}
+		String messageId = plan.messageId(arguments);
 		return this.consumer.get().invoke(plan.consumer(), messageId, invocation::proceed).value();
 	}
 
@@ -83,20 +99,43 @@ final class IdempotentListenerInterceptor implements MethodInterceptor {
 			}
 		}
 		if (sources.isEmpty()) {
+			Source batch = batchSource(method, available);
+			if (batch != null) {
+				return new Plan(name, List.of(), batch);
+			}
 			throw new IllegalStateException("@IdempotentListener(\"" + name + "\") on " + describe(method)
 					+ " has no parameter that carries the message id: add a parameter of type ConsumerRecord"
 					+ " (Kafka), org.springframework.amqp.core.Message (RabbitMQ) or"
 					+ " org.springframework.messaging.Message, or @Header(name = OutboxHeaders.MESSAGE_ID, required = false) String messageId,"
+					+ " or a List of one of these for a batch listener,"
 					+ " or register a MessageIdExtractor that supports one of its parameters");
 		}
-		return new Plan(name, List.copyOf(sources));
+		return new Plan(name, List.copyOf(sources), null);
+	}
+
+	/**
+	 * A batch listener's {@code List} parameter whose elements carry message ids.
+	 */
+	private static @Nullable Source batchSource(Method method, List<MessageIdExtractor> available) {
+		for (int i = 0; i < method.getParameterCount(); i++) {
+			if (!List.class.equals(method.getParameterTypes()[i])) {
+				continue;
+			}
+			MethodParameter elements = new MethodParameter(method, i).nested();
+			for (MessageIdExtractor extractor : available) {
+				if (extractor.supports(elements)) {
+					return new Source(i, elements, extractor);
+				}
+			}
+		}
+		return null;
 	}
 
 	private static String describe(Method method) {
 		return ClassUtils.getQualifiedMethodName(method);
 	}
 
-	record Plan(String consumer, List<Source> sources) {
+	record Plan(String consumer, List<Source> sources, @Nullable Source batch) {
 
 		@Nullable String messageId(@Nullable Object[] arguments) {
 			for (Source source : this.sources) {
@@ -111,6 +150,10 @@ final class IdempotentListenerInterceptor implements MethodInterceptor {
 	}
 
 	record Source(int index, MethodParameter parameter, MessageIdExtractor extractor) {
+
+		@Nullable String extract(@Nullable Object argument) {
+			return this.extractor.extract(this.parameter, argument);
+		}
 
 	}
 

@@ -19,7 +19,7 @@ final class KafkaRecordMessageIdExtractor implements MessageIdExtractor {
 
 	@Override
 	public boolean supports(MethodParameter parameter) {
-		return ConsumerRecord.class.isAssignableFrom(parameter.getParameterType());
+		return ConsumerRecord.class.isAssignableFrom(parameter.getNestedParameterType());
 	}
 
 	@Override

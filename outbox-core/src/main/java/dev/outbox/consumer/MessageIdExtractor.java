@@ -18,7 +18,9 @@ public interface MessageIdExtractor {
 	/**
 	 * Whether arguments of this parameter can carry a message id. Checked when the
 	 * listener bean is created: a method none of whose parameters is supported fails at
-	 * start-up.
+	 * start-up. For a batch listener, the elements of a {@code List} parameter are
+	 * offered as the parameter {@linkplain MethodParameter#nested() nested} one level:
+	 * check {@link MethodParameter#getNestedParameterType()} to support them too.
 	 * @param parameter a parameter of the listener method
 	 * @return whether {@link #extract} can find an id in its arguments
 	 */
@@ -27,7 +29,8 @@ public interface MessageIdExtractor {
 	/**
 	 * The message id carried by an argument of a supported parameter.
 	 * @param parameter the parameter
-	 * @param argument the argument passed for it
+	 * @param argument the argument passed for it (for a batch listener, one element of
+	 * the list)
 	 * @return the message id, or {@code null} if this message has none
 	 */
 	@Nullable String extract(MethodParameter parameter, @Nullable Object argument);

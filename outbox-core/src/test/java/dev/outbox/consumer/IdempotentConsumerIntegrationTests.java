@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -232,6 +234,90 @@ class IdempotentConsumerIntegrationTests {
 				.isEqualTo(1);
 		}
 		assertThat(this.duplicates).hasSize(70);
+	}
+
+	@Test
+	void batchPassesOnlyNewMessagesInOrderAndRecordsThemTogether() {
+		String a = UUID.randomUUID().toString();
+		String b = UUID.randomUUID().toString();
+		String c = UUID.randomUUID().toString();
+		this.consumer.process("billing", a, () -> db.recordEffect(a));
+		List<List<String>> calls = new ArrayList<>();
+		List<String> passed = this.consumer.processBatch("billing", List.of(b, a, c, b), (id) -> id, (fresh) -> {
+			calls.add(List.copyOf(fresh));
+			fresh.forEach(db::recordEffect);
+		});
+		assertThat(passed).containsExactly(b, c);
+		assertThat(calls).containsExactly(List.of(b, c));
+		assertThat(db.effects()).isEqualTo(3);
+		assertThat(db.processed("billing")).isEqualTo(3);
+		assertThat(this.duplicates).containsExactly("billing/" + a, "billing/" + b);
+		// the same batch again: every message is a duplicate and the handler is not
+		// called
+		assertThat(this.consumer.processBatch("billing", List.of(b, a, c), (id) -> id, calls::add)).isEmpty();
+		assertThat(calls).hasSize(1);
+		assertThat(db.effects()).isEqualTo(3);
+	}
+
+	@Test
+	void batchHandlerFailureRecordsNoIdOfTheBatch() {
+		List<String> ids = List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString());
+		assertThatExceptionOfType(IllegalStateException.class)
+			.isThrownBy(() -> this.consumer.processBatch("billing", ids, (id) -> id, (fresh) -> {
+				fresh.forEach(db::recordEffect);
+				throw new IllegalStateException("billing down");
+			}));
+		assertThat(db.processed("billing")).isZero();
+		assertThat(db.effects()).isZero();
+		assertThat(this.consumer.processBatch("billing", ids, (id) -> id, (fresh) -> fresh.forEach(db::recordEffect)))
+			.isEqualTo(ids);
+		assertThat(db.effects()).isEqualTo(2);
+	}
+
+	@Test
+	void batchWithAMessageWithoutIdIsRejectedWholeOrPassesItOnPerPolicy() {
+		List<String> batch = new ArrayList<>(List.of(UUID.randomUUID().toString(), ""));
+		assertThatExceptionOfType(MissingMessageIdException.class)
+			.isThrownBy(() -> this.consumer.processBatch("billing", batch, (id) -> id, (fresh) -> {
+				throw new AssertionError("must not be called");
+			}));
+		assertThat(db.processed("billing")).isZero();
+		IdempotentConsumer lenient = consumer(MissingMessageIdPolicy.PROCESS).build();
+		assertThat(lenient.processBatch("billing", batch, (id) -> id, (fresh) -> {
+		})).isEqualTo(batch);
+		assertThat(lenient.processBatch("billing", batch, (id) -> id, (fresh) -> {
+		})).containsExactly("");
+		assertThat(db.processed("billing")).isEqualTo(1);
+		assertThat(this.withoutId).hasValue(2);
+	}
+
+	@Test
+	void concurrentBatchesSharingIdsInDifferentOrdersProduceEachEffectOnceWithoutDeadlock() throws Exception {
+		for (int round = 0; round < 20; round++) {
+			List<String> ids = new ArrayList<>();
+			for (int i = 0; i < 200; i++) {
+				ids.add(UUID.randomUUID().toString());
+			}
+			CountDownLatch start = new CountDownLatch(1);
+			List<Future<List<String>>> results = new ArrayList<>();
+			for (int i = 0; i < 4; i++) {
+				List<String> batch = new ArrayList<>(ids);
+				Collections.shuffle(batch, new Random(round * 10 + i));
+				results.add(this.executor.submit(() -> {
+					start.await();
+					return this.consumer.processBatch("billing", batch, (id) -> id,
+							(fresh) -> fresh.forEach(db::recordEffect));
+				}));
+			}
+			start.countDown();
+			List<String> passed = new ArrayList<>();
+			for (Future<List<String>> result : results) {
+				passed.addAll(result.get(30, TimeUnit.SECONDS));
+			}
+			assertThat(passed).containsExactlyInAnyOrderElementsOf(ids);
+		}
+		assertThat(db.effects()).isEqualTo(20 * 200);
+		assertThat(db.processed("billing")).isEqualTo(20 * 200);
 	}
 
 	@Test

@@ -134,9 +134,37 @@ class KafkaIdempotentListenerIntegrationTests {
 		});
 	}
 
+	@Test
+	void batchListenerIsCalledWithOnlyTheNewRecordsOfEachBatch() {
+		this.runner.withUserConfiguration(BatchListenerConfiguration.class).run((context) -> {
+			String a = UUID.randomUUID().toString();
+			String b = UUID.randomUUID().toString();
+			String c = UUID.randomUUID().toString();
+			String batchTopic = this.topic + ".batch";
+			for (String id : List.of(a, b, a, c, b, a)) {
+				send(context, batchTopic, "batch-" + id, id);
+			}
+			BatchListener listener = context.getBean(BatchListener.class);
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> duplicates(context, BatchListener.CONSUMER) == 3.0 && listener.received().size() == 3);
+			assertThat(listener.received()).containsExactly("batch-" + a, "batch-" + b, "batch-" + c);
+			for (String id : List.of(a, b, c)) {
+				assertThat(ConsumerSchema.count(context.getBean(DataSource.class),
+						"select count(*) from effect where consumer = ? and message_id = ?", BatchListener.CONSUMER,
+						"batch-" + id))
+					.isOne();
+			}
+		});
+	}
+
 	private void send(AssertableApplicationContext context, String payload, @Nullable String messageId)
 			throws Exception {
-		ProducerRecord<Object, Object> record = new ProducerRecord<>(this.topic, "key", payload);
+		send(context, this.topic, payload, messageId);
+	}
+
+	private void send(AssertableApplicationContext context, String topic, String payload, @Nullable String messageId)
+			throws Exception {
+		ProducerRecord<Object, Object> record = new ProducerRecord<>(topic, "key", payload);
 		if (messageId != null) {
 			record.headers().add(OutboxHeaders.MESSAGE_ID, messageId.getBytes(StandardCharsets.UTF_8));
 		}
@@ -172,9 +200,13 @@ class KafkaIdempotentListenerIntegrationTests {
 	}
 
 	private static double duplicates(AssertableApplicationContext context) {
+		return duplicates(context, CONSUMER);
+	}
+
+	private static double duplicates(AssertableApplicationContext context, String consumer) {
 		Counter counter = context.getBean(MeterRegistry.class)
 			.find("outbox.consumer.duplicates")
-			.tag("consumer", CONSUMER)
+			.tag("consumer", consumer)
 			.counter();
 		return (counter != null) ? counter.count() : 0;
 	}
@@ -218,6 +250,52 @@ class KafkaIdempotentListenerIntegrationTests {
 		@Bean
 		SimpleMeterRegistry meterRegistry() {
 			return new SimpleMeterRegistry();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class BatchListenerConfiguration {
+
+		@Bean
+		NewTopic batchTopic(org.springframework.core.env.Environment environment) {
+			return TopicBuilder.name(environment.getRequiredProperty("test.topic") + ".batch")
+				.partitions(1)
+				.replicas(1)
+				.build();
+		}
+
+		@Bean
+		BatchListener batchListener(DataSource dataSource) {
+			return new BatchListener(new JdbcTemplate(dataSource));
+		}
+
+	}
+
+	public static class BatchListener {
+
+		static final String CONSUMER = "kafka-batch";
+
+		private final List<String> received = new CopyOnWriteArrayList<>();
+
+		private final JdbcTemplate jdbc;
+
+		public BatchListener(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		// a method, not the field: the bean is a proxy
+		public List<String> received() {
+			return this.received;
+		}
+
+		@KafkaListener(topics = "${test.topic}.batch", groupId = "${test.group}-batch", batch = "true")
+		@IdempotentListener(CONSUMER)
+		public void onOrders(List<ConsumerRecord<String, String>> records) {
+			for (ConsumerRecord<String, String> record : records) {
+				this.received.add(record.value());
+				this.jdbc.update("insert into effect (consumer, message_id) values (?, ?)", CONSUMER, record.value());
+			}
 		}
 
 	}
