@@ -361,8 +361,7 @@ public final class OutboxRelay {
 		this.batchLock.lock();
 		try {
 			Instant now = this.clock.instant();
-			// only partitions whose lease outlives the send with a margin
-			Set<Integer> partitions = this.leases.ownedUntil(now.plus(this.sendTimeout).plus(margin()));
+			Set<Integer> partitions = sendablePartitions(now);
 			if (partitions.isEmpty()) {
 				return 0;
 			}
@@ -385,6 +384,14 @@ public final class OutboxRelay {
 		finally {
 			this.batchLock.unlock();
 		}
+	}
+
+	/**
+	 * The partitions a batch may be sent for: those whose lease outlives the send with a
+	 * margin.
+	 */
+	private Set<Integer> sendablePartitions(Instant now) {
+		return this.leases.ownedUntil(now.plus(this.sendTimeout).plus(margin()));
 	}
 
 	private Duration margin() {
@@ -620,7 +627,15 @@ public final class OutboxRelay {
 
 	private void heartbeat() {
 		try {
+			Set<Integer> before = sendablePartitions(this.clock.instant());
 			this.leases.heartbeat();
+			// Partitions taken over, or leases renewed after they ran out (heartbeats
+			// failed
+			// while the database was away): their pending events were skipped and nothing
+			// else may wake the relay before the next poll.
+			if (!before.containsAll(sendablePartitions(this.clock.instant()))) {
+				wakeUp();
+			}
 		}
 		catch (RuntimeException ex) {
 			logger.warn("Outbox relay " + this.instanceId

@@ -248,6 +248,25 @@ class KafkaRelayIntegrationTests {
 	}
 
 	@Test
+	void partitionsTakenOverWhenTheirLeasesRunOutAreRelayedAtOnceNotAtTheNextPoll() {
+		// every partition still leased for a few seconds by an instance that is gone
+		this.fixture.jdbc.update("insert into " + this.fixture.tables.qualifiedLeaseTable()
+				+ " (partition_no, owner, lease_until) select p, 'gone', now() + interval '5 seconds'"
+				+ " from generate_series(0, ?) p", RelayFixture.PARTITIONS - 1);
+		OutboxRelay relay = started(this.fixture.relay()
+			.sender(sender())
+			.pollInterval(Duration.ofMinutes(5))
+			.sendTimeout(Duration.ofSeconds(1))
+			.leaseDuration(Duration.ofSeconds(3)));
+		assertThat(relay.ownedPartitions()).isEmpty();
+		UUID id = this.fixture.insert(this.topic, "key-t", "taken over");
+		// nothing wakes the relay and it does not poll again: only the heartbeat that
+		// takes the partitions over can get the event sent
+		await().atMost(Duration.ofSeconds(15)).until(() -> this.fixture.status(id).equals("DELETED"));
+		assertThat(relay.ownedPartitions()).hasSize(RelayFixture.PARTITIONS);
+	}
+
+	@Test
 	void notifyFromAnotherConnectionWakesTheRelay() throws Exception {
 		started(this.fixture.relay().sender(sender()).pollInterval(Duration.ofMinutes(5)).notifyChannel("outbox_test"));
 		await().pollDelay(Duration.ofMillis(500)).until(() -> true);
