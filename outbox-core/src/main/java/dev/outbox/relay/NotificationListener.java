@@ -25,7 +25,12 @@ final class NotificationListener implements Runnable {
 
 	private static final int POLL_MILLIS = 500;
 
-	private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(30);
+	/**
+	 * Upper bound of the delay between reconnect attempts: once the database is back, the
+	 * relay hears commits again within about this long, so keep it short (one connection
+	 * attempt per delay while the database is away).
+	 */
+	private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(2);
 
 	private final DataSource dataSource;
 
@@ -67,6 +72,7 @@ final class NotificationListener implements Runnable {
 	@Override
 	public void run() {
 		long delay = 250;
+		int failures = 0;
 		while (this.running) {
 			try (Connection connection = this.dataSource.getConnection()) {
 				connection.setAutoCommit(true);
@@ -74,7 +80,12 @@ final class NotificationListener implements Runnable {
 					statement.execute("listen " + this.channel);
 				}
 				PGConnection pg = connection.unwrap(PGConnection.class);
+				if (failures > 0) {
+					logger.info("Outbox relay listens on channel '" + this.channel + "' again after " + failures
+							+ " failed attempt(s)");
+				}
 				delay = 250;
+				failures = 0;
 				this.wakeUp.run();
 				while (this.running) {
 					PGNotification[] notifications = pg.getNotifications(POLL_MILLIS);
@@ -87,8 +98,14 @@ final class NotificationListener implements Runnable {
 				if (!this.running) {
 					return;
 				}
-				logger.warn("Outbox relay lost its LISTEN connection (" + ex.getMessage() + "); reconnecting in "
-						+ delay + " ms, polling meanwhile");
+				String message = "Outbox relay lost its LISTEN connection (" + ex.getMessage() + "); reconnecting in "
+						+ delay + " ms, polling meanwhile";
+				if (failures++ == 0) {
+					logger.warn(message);
+				}
+				else if (logger.isDebugEnabled()) {
+					logger.debug(message);
+				}
 				try {
 					Thread.sleep(delay);
 				}
