@@ -64,8 +64,9 @@ public final class TcpProxy implements AutoCloseable {
 				try {
 					Socket client = server.accept();
 					Socket target = new Socket(this.targetHost, this.targetPort);
-					this.sockets.add(client);
-					this.sockets.add(target);
+					if (!register(server, client, target)) {
+						continue;
+					}
 					pipe(client, target);
 					pipe(target, client);
 				}
@@ -76,6 +77,21 @@ public final class TcpProxy implements AutoCloseable {
 		}, "tcp-proxy-accept");
 		acceptor.setDaemon(true);
 		acceptor.start();
+	}
+
+	/**
+	 * Registers an accepted connection under the lock {@link #cut()} takes, so that a
+	 * connection accepted while the proxy is being cut is closed rather than surviving.
+	 */
+	private synchronized boolean register(ServerSocket server, Socket client, Socket target) throws IOException {
+		if (server != this.server || server.isClosed()) {
+			client.close();
+			target.close();
+			return false;
+		}
+		this.sockets.add(client);
+		this.sockets.add(target);
+		return true;
 	}
 
 	private void pipe(Socket from, Socket to) {
