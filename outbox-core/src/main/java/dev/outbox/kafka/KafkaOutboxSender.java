@@ -2,16 +2,22 @@ package dev.outbox.kafka;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.messaging.MessageHeaders;
@@ -59,14 +65,56 @@ public final class KafkaOutboxSender implements OutboxSender {
 		return future;
 	}
 
+	/**
+	 * Send a batch and flush once. A send that timed out inside the producer before it
+	 * returned (it waited {@code max.block.ms} for the topic's metadata or for buffer
+	 * space: the broker is unreachable) is not repeated for the rest of the batch's
+	 * messages to that topic: they fail at once instead of blocking the caller once each.
+	 */
 	@Override
 	public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
 		List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
+		Map<String, Throwable> blockedTopics = new HashMap<>();
 		for (OutboxMessage message : messages) {
-			futures.add(sendOne(message));
+			Throwable blocked = blockedTopics.get(message.destination());
+			if (blocked != null) {
+				futures.add(CompletableFuture.failedFuture(new KafkaException("Not sent: an earlier send to topic '"
+						+ message.destination() + "' of the same batch timed out in the producer", blocked)));
+				continue;
+			}
+			CompletableFuture<Void> future = sendOne(message);
+			Throwable timeout = timedOutInProducer(future);
+			if (timeout != null) {
+				blockedTopics.put(message.destination(), timeout);
+			}
+			futures.add(future);
 		}
 		this.template.flush();
 		return futures;
+	}
+
+	/**
+	 * The producer's {@link TimeoutException} if the future already failed with one when
+	 * {@code send} returned: only a send that blocked for {@code max.block.ms} fails that
+	 * early with a timeout (a delivery timeout fails the future later, from the
+	 * producer's I/O thread).
+	 */
+	private static @Nullable Throwable timedOutInProducer(CompletableFuture<Void> future) {
+		if (!future.isCompletedExceptionally()) {
+			return null;
+		}
+		try {
+			future.getNow(null);
+			return null;
+		}
+		catch (CompletionException | CancellationException ex) {
+			for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+				if (cause instanceof TimeoutException) {
+					return cause;
+				}
+			}
+			return null;
+		}
 	}
 
 	private CompletableFuture<Void> sendOne(OutboxMessage message) {

@@ -1,0 +1,81 @@
+package dev.outbox.kafka;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.IntStream;
+
+import dev.outbox.relay.KafkaTestClient;
+import dev.outbox.spi.OutboxMessage;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.assertj.core.api.ThrowableAssertAlternative;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.kafka.core.KafkaTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * {@link KafkaOutboxSender} against a broker that cannot be reached.
+ */
+class KafkaOutboxSenderTests {
+
+	private static final Duration MAX_BLOCK = Duration.ofSeconds(1);
+
+	@Test
+	void batchToAnUnreachableBrokerBlocksOncePerTopicNotOncePerMessage() throws IOException {
+		KafkaTemplate<String, byte[]> template = KafkaTestClient.template("127.0.0.1:" + closedPort(), MAX_BLOCK);
+		try {
+			KafkaOutboxSender sender = new KafkaOutboxSender(template);
+			List<OutboxMessage> messages = new ArrayList<>();
+			IntStream.range(0, 5).forEach((i) -> messages.add(message("unreachable-a", "key-" + i)));
+			messages.add(message("unreachable-b", "key-b"));
+			long start = System.nanoTime();
+			List<CompletableFuture<Void>> futures = sender.sendAll(messages);
+			Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+			// one wait for each topic's metadata, not one per message
+			assertThat(elapsed).isLessThan(MAX_BLOCK.multipliedBy(4));
+			assertThat(futures).hasSize(6).allSatisfy((future) -> assertThat(future).isCompletedExceptionally());
+			assertCause(futures.get(0)).isInstanceOf(TimeoutException.class);
+			for (int i = 1; i < 5; i++) {
+				assertThatExceptionOfType(ExecutionException.class).isThrownBy(futures.get(i)::get)
+					.withMessageContaining("Not sent: an earlier send to topic 'unreachable-a' of the same batch")
+					.havingRootCause()
+					.isInstanceOf(TimeoutException.class);
+			}
+			// another topic is tried on its own
+			assertCause(futures.get(5)).isInstanceOf(TimeoutException.class)
+				.withMessageContaining("unreachable-b not present in metadata");
+		}
+		finally {
+			template.getProducerFactory().reset();
+		}
+	}
+
+	private static ThrowableAssertAlternative<?> assertCause(CompletableFuture<Void> future) {
+		return assertThatExceptionOfType(ExecutionException.class).isThrownBy(future::get).havingRootCause();
+	}
+
+	private static OutboxMessage message(String topic, String key) {
+		return new OutboxMessage(UUID.randomUUID(), topic, null, "order", key, "order-placed", key,
+				"{}".getBytes(StandardCharsets.UTF_8), "application/json", Map.of(), Instant.now());
+	}
+
+	private static int closedPort() throws IOException {
+		try (ServerSocket socket = new ServerSocket()) {
+			socket.bind(new InetSocketAddress("127.0.0.1", 0));
+			return socket.getLocalPort();
+		}
+	}
+
+}
