@@ -1,6 +1,6 @@
 /**
- * Fault-injection tests: relays killed in separate JVMs against real PostgreSQL and
- * Kafka.
+ * Fault-injection tests against real PostgreSQL, Kafka and RabbitMQ: relays killed in
+ * separate JVMs, events parked, brokers taken away and brought back.
  */
 @NullMarked
 package dev.outbox.fault;
