@@ -371,9 +371,9 @@ public final class OutboxRelay {
 			if (batch.isEmpty()) {
 				return 0;
 			}
-			deliver(batch);
-			if (batch.size() >= this.batchSize) {
-				return batch.size();
+			boolean leftOver = deliver(batch);
+			if (leftOver || batch.size() >= this.batchSize) {
+				return this.batchSize;
 			}
 			// a partition that filled its share may hold more: tell the loop to go on
 			Map<Integer, Integer> perPartitionCounts = new HashMap<>();
@@ -426,12 +426,19 @@ public final class OutboxRelay {
 		}
 	}
 
-	private void deliver(List<ClaimedEvent> batch) {
+	/**
+	 * Send a batch, await the confirms and record the outcome.
+	 * @return whether later events of some key were left pending, unsent, because the
+	 * send timeout was used up
+	 */
+	private boolean deliver(List<ClaimedEvent> batch) {
 		int[] previousOfKey = new int[batch.size()];
 		List<@Nullable CompletableFuture<Void>> futures = sendHeads(batch, previousOfKey);
 		Instant deadline = this.clock.instant().plus(this.sendTimeout);
 		List<ClaimedEvent> confirmed = new ArrayList<>(batch.size());
 		Map<ClaimedEvent, Throwable> failed = new LinkedHashMap<>();
+		boolean[] leftOver = new boolean[batch.size()];
+		boolean anyLeftOver = false;
 		for (int i = 0; i < batch.size(); i++) {
 			ClaimedEvent event = batch.get(i);
 			CompletableFuture<Void> future = futures.get(i);
@@ -439,6 +446,15 @@ public final class OutboxRelay {
 				// a later event of a key: the one before it has been awaited already
 				if (failed.containsKey(batch.get(previousOfKey[i]))) {
 					failed.put(event, new IllegalStateException("Not sent: an earlier event of its key failed"));
+					continue;
+				}
+				if (leftOver[previousOfKey[i]] || !this.clock.instant().isBefore(deadline)) {
+					// The send timeout is used up (a send can block in the producer far
+					// longer while the broker is unreachable): leave the rest of the key
+					// to the next batch, unsent and without an attempt counted, so one
+					// batch never waits once per key.
+					leftOver[i] = true;
+					anyLeftOver = true;
 					continue;
 				}
 				future = sendOne(event.message());
@@ -471,6 +487,7 @@ public final class OutboxRelay {
 		if (!failed.isEmpty()) {
 			markFailed(failed, confirmedAt);
 		}
+		return anyLeftOver;
 	}
 
 	/**

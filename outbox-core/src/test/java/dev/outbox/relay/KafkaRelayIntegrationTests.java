@@ -10,11 +10,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.kafka.KafkaOutboxSender;
+import dev.outbox.spi.OutboxMessage;
+import dev.outbox.spi.OutboxSender;
 import dev.outbox.test.MutableClock;
 import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -172,6 +177,52 @@ class KafkaRelayIntegrationTests {
 			.map(KafkaTestClient::value)
 			.toList();
 		assertThat(keyD).containsExactly("first", "second");
+	}
+
+	@Test
+	void laterEventsOfAKeyWaitForTheNextBatchOnceTheSendTimeoutIsUsedUp() throws Exception {
+		// the topic exists and the producer knows it, so only the slow sends count
+		this.template.send(this.topic, "warm-up", new byte[0]).get(30, TimeUnit.SECONDS);
+		OutboxSender real = sender();
+		// a broker that takes 300 ms for each later event of a key (sent one at a time)
+		OutboxSender slow = new OutboxSender() {
+
+			@Override
+			public String name() {
+				return real.name();
+			}
+
+			@Override
+			public CompletableFuture<Void> send(OutboxMessage message) {
+				LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
+				return real.send(message);
+			}
+
+			@Override
+			public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
+				return real.sendAll(messages);
+			}
+
+		};
+		OutboxRelay relay = this.fixture.relay().sendTimeout(Duration.ofMillis(500)).sender(slow).build();
+		relay.claimPartitions();
+		for (int i = 0; i < 6; i++) {
+			this.fixture.insert(this.topic, "key-s", String.valueOf(i));
+		}
+		// the head and one or two later events fit in the send timeout; the rest stays
+		// pending, unsent and without an attempt, and the relay is told to go on
+		assertThat(relay.relayOnce()).isEqualTo(OutboxRelay.DEFAULT_BATCH_SIZE);
+		assertThat(this.fixture.count("status = 'PENDING'")).isBetween(1, 4);
+		int rounds = 1;
+		while (this.fixture.count("true") > 0 && rounds++ < 10) {
+			relay.relayOnce();
+		}
+		assertThat(this.fixture.count("true")).isZero();
+		List<String> values = awaitRecords(7).stream()
+			.filter((r) -> r.key().equals("key-s"))
+			.map(KafkaTestClient::value)
+			.toList();
+		assertThat(values).containsExactly("0", "1", "2", "3", "4", "5");
 	}
 
 	@Test
