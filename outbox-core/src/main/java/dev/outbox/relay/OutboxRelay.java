@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -428,56 +429,59 @@ public final class OutboxRelay {
 
 	/**
 	 * Send a batch, await the confirms and record the outcome.
+	 * <p>
+	 * The batch goes out in waves: first the head (first event) of every key, in bulk;
+	 * then, once a key's event is confirmed, its next event, together with the next
+	 * events of all other keys whose previous one was confirmed. A failing event never
+	 * lets the rest of its key overtake it (they stay pending behind it, unsent), and a
+	 * backlog spread over many keys needs one confirm round trip per event of the busiest
+	 * key, not one per event.
 	 * @return whether later events of some key were left pending, unsent, because the
 	 * send timeout was used up
 	 */
 	private boolean deliver(List<ClaimedEvent> batch) {
-		int[] previousOfKey = new int[batch.size()];
-		List<@Nullable CompletableFuture<Void>> futures = sendHeads(batch, previousOfKey);
+		int size = batch.size();
+		int[] previousOfKey = new int[size];
+		List<List<Integer>> waves = waves(batch, previousOfKey);
+		List<@Nullable CompletableFuture<Void>> futures = new ArrayList<>(Collections.nCopies(size, null));
 		Instant deadline = this.clock.instant().plus(this.sendTimeout);
-		List<ClaimedEvent> confirmed = new ArrayList<>(batch.size());
+		List<ClaimedEvent> confirmed = new ArrayList<>(size);
 		Map<ClaimedEvent, Throwable> failed = new LinkedHashMap<>();
-		boolean[] leftOver = new boolean[batch.size()];
+		boolean[] notConfirmed = new boolean[size];
+		boolean[] leftOver = new boolean[size];
 		boolean anyLeftOver = false;
-		for (int i = 0; i < batch.size(); i++) {
-			ClaimedEvent event = batch.get(i);
-			CompletableFuture<Void> future = futures.get(i);
-			if (future == null) {
-				// a later event of a key: the one before it has been awaited already
-				if (failed.containsKey(batch.get(previousOfKey[i]))) {
-					failed.put(event, new IllegalStateException("Not sent: an earlier event of its key failed"));
-					continue;
+		for (List<Integer> wave : waves) {
+			List<Integer> toSend = new ArrayList<>(wave.size());
+			for (int i : wave) {
+				int previous = previousOfKey[i];
+				if (previous < 0) {
+					toSend.add(i);
 				}
-				if (leftOver[previousOfKey[i]] || !this.clock.instant().isBefore(deadline)) {
+				else if (leftOver[previous] || (!notConfirmed[previous] && !this.clock.instant().isBefore(deadline))) {
 					// The send timeout is used up (a send can block in the producer far
 					// longer while the broker is unreachable): leave the rest of the key
-					// to the next batch, unsent and without an attempt counted, so one
-					// batch never waits once per key.
+					// to the next batch, unsent and without an attempt counted.
 					leftOver[i] = true;
 					anyLeftOver = true;
-					continue;
 				}
-				future = sendOne(event.message());
+				else if (notConfirmed[previous]) {
+					notConfirmed[i] = true;
+					failed.put(batch.get(i), new IllegalStateException("Not sent: an earlier event of its key failed"));
+				}
+				else {
+					toSend.add(i);
+				}
 			}
-			try {
-				long remaining = Math.max(0, Duration.between(this.clock.instant(), deadline).toMillis());
-				future.get(remaining, TimeUnit.MILLISECONDS);
-				confirmed.add(event);
-			}
-			catch (TimeoutException ex) {
-				future.cancel(false);
-				failed.put(event, new TimeoutException(
-						"No broker confirm within the send timeout of " + this.sendTimeout.toMillis() + " ms"));
-			}
-			catch (ExecutionException ex) {
-				failed.put(event, (ex.getCause() != null) ? ex.getCause() : ex);
-			}
-			catch (CancellationException ex) {
-				failed.put(event, ex);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				failed.put(event, ex);
+			send(batch, toSend, futures);
+			for (int i : toSend) {
+				Throwable failure = await(Objects.requireNonNull(futures.get(i)), deadline);
+				if (failure == null) {
+					confirmed.add(batch.get(i));
+				}
+				else {
+					notConfirmed[i] = true;
+					failed.put(batch.get(i), failure);
+				}
 			}
 		}
 		Instant confirmedAt = this.clock.instant();
@@ -491,30 +495,45 @@ public final class OutboxRelay {
 	}
 
 	/**
-	 * Start sending the first event of each key of a batch, in bulk. A later event of the
-	 * same key gets no future here and {@code previousOfKey} points at the event before
-	 * it: {@link #deliver} sends it only once that one was confirmed, so a failing event
-	 * never lets the rest of its key overtake it (they stay pending behind it, unsent).
+	 * Group a batch by the position of each event within its key: wave 0 holds the first
+	 * event of every key, wave 1 the second ones, and so on, each in batch order.
+	 * {@code previousOfKey} gets, per event, the index of the event before it of the same
+	 * key ({@code -1} for a first one).
 	 */
-	private List<@Nullable CompletableFuture<Void>> sendHeads(List<ClaimedEvent> batch, int[] previousOfKey) {
-		List<@Nullable CompletableFuture<Void>> futures = new ArrayList<>(Collections.nCopies(batch.size(), null));
+	private static List<List<Integer>> waves(List<ClaimedEvent> batch, int[] previousOfKey) {
+		List<List<Integer>> waves = new ArrayList<>();
+		int[] rank = new int[batch.size()];
 		Map<String, Integer> lastOfKey = new HashMap<>();
-		Map<OutboxSender, List<Integer>> headsBySender = new LinkedHashMap<>();
 		for (int i = 0; i < batch.size(); i++) {
 			Integer previous = lastOfKey.put(batch.get(i).key(), i);
 			previousOfKey[i] = (previous != null) ? previous : -1;
-			if (previous == null) {
-				OutboxSender sender = senderFor(batch.get(i).message().destination());
-				if (sender == null) {
-					futures.set(i, CompletableFuture.failedFuture(noSender(batch.get(i).message())));
-				}
-				else {
-					headsBySender.computeIfAbsent(sender, (s) -> new ArrayList<>()).add(i);
-				}
+			rank[i] = (previous != null) ? rank[previous] + 1 : 0;
+			if (rank[i] == waves.size()) {
+				waves.add(new ArrayList<>());
+			}
+			waves.get(rank[i]).add(i);
+		}
+		return waves;
+	}
+
+	/**
+	 * Start sending the given events of a batch, in bulk per sender, and put their
+	 * futures at their indexes.
+	 */
+	private void send(List<ClaimedEvent> batch, List<Integer> indexes,
+			List<@Nullable CompletableFuture<Void>> futures) {
+		Map<OutboxSender, List<Integer>> bySender = new LinkedHashMap<>();
+		for (int i : indexes) {
+			OutboxSender sender = senderFor(batch.get(i).message().destination());
+			if (sender == null) {
+				futures.set(i, CompletableFuture.failedFuture(noSender(batch.get(i).message())));
+			}
+			else {
+				bySender.computeIfAbsent(sender, (s) -> new ArrayList<>()).add(i);
 			}
 		}
-		headsBySender.forEach((sender, indexes) -> {
-			List<OutboxMessage> messages = indexes.stream().map((i) -> batch.get(i).message()).toList();
+		bySender.forEach((sender, senderIndexes) -> {
+			List<OutboxMessage> messages = senderIndexes.stream().map((i) -> batch.get(i).message()).toList();
 			List<CompletableFuture<Void>> sent;
 			try {
 				sent = sender.sendAll(messages);
@@ -522,23 +541,36 @@ public final class OutboxRelay {
 			catch (RuntimeException ex) {
 				sent = messages.stream().map((m) -> CompletableFuture.<Void>failedFuture(ex)).toList();
 			}
-			for (int j = 0; j < indexes.size(); j++) {
-				futures.set(indexes.get(j), sent.get(j));
+			for (int j = 0; j < senderIndexes.size(); j++) {
+				futures.set(senderIndexes.get(j), sent.get(j));
 			}
 		});
-		return futures;
 	}
 
-	private CompletableFuture<Void> sendOne(OutboxMessage message) {
-		OutboxSender sender = senderFor(message.destination());
-		if (sender == null) {
-			return CompletableFuture.failedFuture(noSender(message));
-		}
+	/**
+	 * Wait for a confirm until the deadline.
+	 * @return {@code null} if confirmed, else the failure
+	 */
+	private @Nullable Throwable await(CompletableFuture<Void> future, Instant deadline) {
 		try {
-			return sender.send(message);
+			long remaining = Math.max(0, Duration.between(this.clock.instant(), deadline).toMillis());
+			future.get(remaining, TimeUnit.MILLISECONDS);
+			return null;
 		}
-		catch (RuntimeException ex) {
-			return CompletableFuture.failedFuture(ex);
+		catch (TimeoutException ex) {
+			future.cancel(false);
+			return new TimeoutException(
+					"No broker confirm within the send timeout of " + this.sendTimeout.toMillis() + " ms");
+		}
+		catch (ExecutionException ex) {
+			return (ex.getCause() != null) ? ex.getCause() : ex;
+		}
+		catch (CancellationException ex) {
+			return ex;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return ex;
 		}
 	}
 

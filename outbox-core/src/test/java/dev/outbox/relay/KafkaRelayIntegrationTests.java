@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -180,11 +181,58 @@ class KafkaRelayIntegrationTests {
 	}
 
 	@Test
+	void aBatchSendsTheNthEventOfEveryKeyTogetherOnceEachKeysPreviousOneIsConfirmed() {
+		List<List<String>> calls = new CopyOnWriteArrayList<>();
+		OutboxSender real = sender();
+		OutboxSender recording = new OutboxSender() {
+
+			@Override
+			public String name() {
+				return real.name();
+			}
+
+			@Override
+			public CompletableFuture<Void> send(OutboxMessage message) {
+				return sendAll(List.of(message)).get(0);
+			}
+
+			@Override
+			public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
+				calls.add(messages.stream().map(OutboxMessage::key).toList());
+				return real.sendAll(messages);
+			}
+
+		};
+		OutboxRelay relay = this.fixture.relay().sender(recording).build();
+		relay.claimPartitions();
+		int keys = 4;
+		int perKey = 5;
+		for (int n = 0; n < perKey; n++) {
+			for (int k = 0; k < keys; k++) {
+				this.fixture.insert(this.topic, "key-w" + k, String.valueOf(n));
+			}
+		}
+		relay.relayOnce();
+		assertThat(this.fixture.count("true")).isZero();
+		// five sends of four events (one per key), not one of four and sixteen of one
+		assertThat(calls).hasSize(perKey)
+			.allSatisfy((keysOfCall) -> assertThat(keysOfCall).hasSize(keys).doesNotHaveDuplicates());
+		Map<String, List<String>> byKey = new LinkedHashMap<>();
+		awaitRecords(keys * perKey)
+			.forEach((r) -> byKey.computeIfAbsent(r.key(), (k) -> new ArrayList<>()).add(KafkaTestClient.value(r)));
+		assertThat(byKey).hasSize(keys)
+			.allSatisfy((key, values) -> assertThat(values).containsExactly("0", "1", "2", "3", "4"));
+	}
+
+	@Test
 	void laterEventsOfAKeyWaitForTheNextBatchOnceTheSendTimeoutIsUsedUp() throws Exception {
 		// the topic exists and the producer knows it, so only the slow sends count
 		this.template.send(this.topic, "warm-up", new byte[0]).get(30, TimeUnit.SECONDS);
 		OutboxSender real = sender();
-		// a broker that takes 300 ms for each later event of a key (sent one at a time)
+		// a broker that takes 300 ms for each wave after the heads (here: each later
+		// event
+		// of the one key, sent once the one before it was confirmed)
+		AtomicInteger waves = new AtomicInteger();
 		OutboxSender slow = new OutboxSender() {
 
 			@Override
@@ -194,12 +242,14 @@ class KafkaRelayIntegrationTests {
 
 			@Override
 			public CompletableFuture<Void> send(OutboxMessage message) {
-				LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
-				return real.send(message);
+				return sendAll(List.of(message)).get(0);
 			}
 
 			@Override
 			public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
+				if (waves.getAndIncrement() > 0) {
+					LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
+				}
 				return real.sendAll(messages);
 			}
 
