@@ -9,11 +9,14 @@ import java.util.concurrent.CompletableFuture;
 import dev.outbox.OutboxHeaders;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageDeliveryMode;
 import org.springframework.amqp.core.MessageProperties;
 import org.springframework.amqp.core.ReturnedMessage;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.connection.CorrelationData;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
@@ -28,12 +31,18 @@ import org.springframework.amqp.rabbit.core.RabbitTemplate;
  * a nack, a return (unroutable: no queue bound) or a lost channel fails it. A batch is
  * published on one channel, so messages of one key keep their order. The template's
  * connection factory must have correlated publisher confirms and publisher returns
- * enabled; the template is set to {@code mandatory}.
+ * enabled; the template is set to {@code mandatory}. Give its RabbitMQ client a channel
+ * RPC timeout of about the relay's send timeout: opening a channel on a connection to a
+ * broker that hangs otherwise blocks the relay for the client's default of 10 minutes.
  */
 public final class RabbitOutboxSender implements OutboxSender {
 
 	/** The name destinations refer to: {@value}. */
 	public static final String NAME = "rabbit";
+
+	private static final Log logger = LogFactory.getLog(RabbitOutboxSender.class);
+
+	private static final int MAX_ADVISED_CHANNEL_RPC_TIMEOUT = 60_000;
 
 	private final RabbitTemplate template;
 
@@ -51,6 +60,14 @@ public final class RabbitOutboxSender implements OutboxSender {
 		}
 		template.setMandatory(true);
 		this.template = template;
+		if (connectionFactory instanceof CachingConnectionFactory caching
+				&& caching.getRabbitConnectionFactory().getChannelRpcTimeout() > MAX_ADVISED_CHANNEL_RPC_TIMEOUT) {
+			logger.warn("The outbox RabbitMQ sender's connection factory has a channel RPC timeout of "
+					+ caching.getRabbitConnectionFactory().getChannelRpcTimeout()
+					+ " ms: a broker that hangs blocks the relay that long when it opens a channel. Set"
+					+ " getRabbitConnectionFactory().setChannelRpcTimeout(..) to about the relay's send timeout"
+					+ " (the Spring Boot starter does)");
+		}
 	}
 
 	@Override

@@ -129,6 +129,20 @@ class BrokerOutageIntegrationTests {
 
 	@Test
 	void rabbitConnectionCutForLongerThanTheSendTimeoutThenRestoredLosesNothing() throws Exception {
+		rabbitOutage(false);
+	}
+
+	/**
+	 * The connection stays open but nothing moves (a partition, a stalled broker): no
+	 * confirm arrives, so every send runs into the relay's send timeout; on recovery the
+	 * held messages and their late confirms arrive next to the retries.
+	 */
+	@Test
+	void rabbitConnectionHangingWithoutConfirmsForLongerThanTheSendTimeoutLosesNothing() throws Exception {
+		rabbitOutage(true);
+	}
+
+	private void rabbitOutage(boolean hang) throws Exception {
 		TestRabbit.Broker broker = TestRabbit.broker();
 		String suffix = UUID.randomUUID().toString();
 		String exchange = "outage-x-" + suffix;
@@ -151,13 +165,23 @@ class BrokerOutageIntegrationTests {
 		senderConnections.setPublisherConfirmType(CachingConnectionFactory.ConfirmType.CORRELATED);
 		senderConnections.setPublisherReturns(true);
 		senderConnections.setConnectionTimeout(1000);
+		// as the starter does: a channel open on a hanging connection gives up after the
+		// send timeout instead of blocking the relay for the client's default 10 minutes
+		senderConnections.getRabbitConnectionFactory().setChannelRpcTimeout(1000);
 		this.resources.add(senderConnections::destroy);
 		Duration sendTimeout = Duration.ofSeconds(1);
 		OutboxRelay relay = started(this.fixture.relay()
 			.sender(new RabbitOutboxSender(new RabbitTemplate(senderConnections)))
 			.sendTimeout(sendTimeout)
 			.leaseDuration(Duration.ofSeconds(6)));
-		runOutage(relay, exchange, sendTimeout.multipliedBy(6), proxy::cut, proxy::restore);
+		if (hang) {
+			runOutage(relay, exchange, sendTimeout.multipliedBy(6), proxy::freeze, proxy::thaw);
+			assertThat(this.listener.errorsBetween(this.listener.down, this.listener.up))
+				.anySatisfy((error) -> assertThat(error).contains("No broker confirm within the send timeout"));
+		}
+		else {
+			runOutage(relay, exchange, sendTimeout.multipliedBy(6), proxy::cut, proxy::restore);
+		}
 		RabbitTemplate receiver = new RabbitTemplate(adminConnections);
 		List<Delivery> deliveries = new ArrayList<>();
 		await().atMost(Duration.ofSeconds(60)).until(() -> {

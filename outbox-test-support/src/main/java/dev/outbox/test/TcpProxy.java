@@ -8,11 +8,14 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * A TCP forwarder in front of a broker that a test can cut (every connection dropped, new
- * ones refused) and restore on the same port: an outage of a broker or database as the
- * client sees it.
+ * ones refused) and restore on the same port, or freeze (connections open, nothing
+ * forwarded) and thaw: an outage of a broker or database as the client sees it.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -25,6 +28,8 @@ public final class TcpProxy implements AutoCloseable {
 	private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
 	private volatile ServerSocket server;
+
+	private volatile @Nullable CountDownLatch frozen;
 
 	public TcpProxy(String targetHost, int targetPort) throws IOException {
 		this.targetHost = targetHost;
@@ -44,6 +49,26 @@ public final class TcpProxy implements AutoCloseable {
 			socket.close();
 		}
 		this.sockets.clear();
+	}
+
+	/**
+	 * Stop forwarding bytes in both directions while keeping every connection open: a
+	 * peer that hangs (a network partition, a stalled broker) rather than one that is
+	 * gone. Bytes sent meanwhile are held and forwarded on {@link #thaw()}.
+	 */
+	public void freeze() {
+		this.frozen = new CountDownLatch(1);
+	}
+
+	/**
+	 * Forward again, starting with the bytes held since {@link #freeze()}.
+	 */
+	public void thaw() {
+		CountDownLatch latch = this.frozen;
+		this.frozen = null;
+		if (latch != null) {
+			latch.countDown();
+		}
 	}
 
 	public synchronized void restore() throws IOException {
@@ -100,12 +125,19 @@ public final class TcpProxy implements AutoCloseable {
 			try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
 				int read;
 				while ((read = in.read(buffer)) != -1) {
+					CountDownLatch latch = this.frozen;
+					if (latch != null) {
+						latch.await();
+					}
 					out.write(buffer, 0, read);
 					out.flush();
 				}
 			}
 			catch (IOException ex) {
 				// connection cut
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
 			}
 			finally {
 				try {
@@ -123,6 +155,7 @@ public final class TcpProxy implements AutoCloseable {
 
 	@Override
 	public void close() throws IOException {
+		thaw();
 		cut();
 	}
 

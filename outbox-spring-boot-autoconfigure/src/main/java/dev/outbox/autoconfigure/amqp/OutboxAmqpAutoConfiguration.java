@@ -1,7 +1,10 @@
 package dev.outbox.autoconfigure.amqp;
 
+import java.time.Duration;
+
 import dev.outbox.amqp.RabbitOutboxSender;
 import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
+import dev.outbox.autoconfigure.relay.OutboxRelayProperties;
 
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.connection.RabbitConnectionFactoryBean;
@@ -34,12 +37,18 @@ public final class OutboxAmqpAutoConfiguration {
 	OutboxRabbitConnection outboxRabbitConnection(ObjectProvider<RabbitProperties> rabbitProperties,
 			ObjectProvider<RabbitConnectionFactoryBeanConfigurer> factoryBeanConfigurer,
 			ObjectProvider<CachingConnectionFactoryConfigurer> connectionFactoryConfigurer,
-			ResourceLoader resourceLoader) throws Exception {
+			ObjectProvider<OutboxRelayProperties> relayProperties, ResourceLoader resourceLoader) throws Exception {
 		RabbitProperties properties = rabbitProperties.getIfAvailable(RabbitProperties::new);
 		RabbitConnectionFactoryBean factoryBean = new RabbitConnectionFactoryBean();
 		factoryBeanConfigurer
 			.getIfAvailable(() -> new RabbitConnectionFactoryBeanConfigurer(resourceLoader, properties))
 			.configure(factoryBean);
+		// A broker that hangs (connection open, no answer) must not block the relay
+		// thread
+		// in a channel open for the client's default of 10 minutes: give up after the
+		// relay's send timeout, like an unconfirmed send.
+		Duration sendTimeout = relayProperties.getIfAvailable(OutboxRelayProperties::new).getSendTimeout();
+		factoryBean.setChannelRpcTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, sendTimeout.toMillis())));
 		factoryBean.afterPropertiesSet();
 		CachingConnectionFactory connectionFactory = new CachingConnectionFactory(factoryBean.getObject());
 		connectionFactoryConfigurer.getIfAvailable(() -> new CachingConnectionFactoryConfigurer(properties))
