@@ -34,7 +34,15 @@ public final class Benchmarks {
 			System.exit(2);
 			return;
 		}
-		benchmark.accept(Arrays.copyOfRange(args, 1, args.length));
+		try {
+			benchmark.accept(Arrays.copyOfRange(args, 1, args.length));
+		}
+		catch (RuntimeException ex) {
+			// the in-process broker's threads would keep a failed run's JVM alive
+			ex.printStackTrace();
+			System.exit(1);
+			return;
+		}
 		System.exit(0);
 	}
 
