@@ -17,6 +17,7 @@ public final class Benchmarks {
 		BENCHMARKS.put("relay-kafka", RelayBenchmarks::kafka);
 		BENCHMARKS.put("relay-rabbit", RelayBenchmarks::rabbit);
 		BENCHMARKS.put("relay-latency", RelayBenchmarks::latency);
+		BENCHMARKS.put("compare", CompareBenchmark::run);
 	}
 
 	private Benchmarks() {

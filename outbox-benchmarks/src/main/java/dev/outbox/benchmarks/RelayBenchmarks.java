@@ -77,7 +77,14 @@ final class RelayBenchmarks {
 		return (args.length > index) ? Integer.parseInt(args[index]) : defaultValue;
 	}
 
-	private static void drain(String broker, int events) throws Exception {
+	/**
+	 * Drain a pre-filled backlog of 1 KB events with one relay instance.
+	 * @param broker {@code kafka} or {@code rabbit}
+	 * @param events the size of the backlog
+	 * @return events per second
+	 * @throws Exception if the benchmark fails
+	 */
+	static double drain(String broker, int events) throws Exception {
 		try (Environment env = new Environment(broker)) {
 			long fillStart = System.nanoTime();
 			env.prefill(events);
@@ -93,6 +100,7 @@ final class RelayBenchmarks {
 			relay.stop();
 			System.out.printf("relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads)%n",
 					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE);
+			return events / seconds;
 		}
 	}
 
