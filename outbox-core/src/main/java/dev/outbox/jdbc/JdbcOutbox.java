@@ -9,10 +9,12 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 
@@ -54,7 +56,11 @@ import dev.outbox.spi.PayloadSerializer;
  * the order in which their transactions committed. {@link #publishAll(List)} locks the
  * distinct keys in ascending order. A transaction that publishes several keys in separate
  * calls, in a different order than a concurrent one, can deadlock; PostgreSQL then aborts
- * one of them, as with row locks.
+ * one of them, as with row locks. Every writer also holds a shared lock of the table's
+ * writers; a transaction that would lock more than 32 distinct keys (a bulk import, say)
+ * takes that lock exclusively instead of the key locks, so PostgreSQL's lock table
+ * ({@code max_locks_per_transaction}) cannot run out, at the price of the other writers
+ * of the outbox waiting until it commits.
  * <p>
  * Once per transaction that recorded events, {@code pg_notify(channel, '')} is issued
  * (delivered by PostgreSQL at commit, so relays in other processes wake up), and the
@@ -72,6 +78,15 @@ public final class JdbcOutbox implements Outbox {
 
 	/** Longest value of the text columns (destination, aggregate type and id, ...). */
 	static final int MAX_TEXT_LENGTH = 255;
+
+	/**
+	 * Most distinct message keys a transaction locks one by one; past it, it locks out
+	 * the other writers of the table instead (PostgreSQL's lock table is sized by
+	 * {@code max_locks_per_transaction}, 64 by default).
+	 */
+	static final int MAX_KEY_LOCKS_PER_TRANSACTION = 32;
+
+	private static final long WRITERS_LOCK_PREFIX = 0x6F75_7462_0000_0000L;
 
 	private static final int MAX_CHANNEL_LENGTH = 63;
 
@@ -102,13 +117,13 @@ public final class JdbcOutbox implements Outbox {
 
 	private final int lockClass;
 
-	private final String insertOne;
+	private final long writersLock;
 
-	private final String insertOneAndNotify;
+	/** Indexed by [exclusive ? 1 : 0][notify ? 1 : 0]. */
+	private final String[][] insertOne = new String[2][2];
 
-	private final String insertMany;
-
-	private final String insertManyAndNotify;
+	/** Indexed by [exclusive ? 1 : 0][notify ? 1 : 0]. */
+	private final String[][] insertMany = new String[2][2];
 
 	private JdbcOutbox(Builder builder) {
 		this.dataSource = builder.dataSource;
@@ -122,10 +137,15 @@ public final class JdbcOutbox implements Outbox {
 		this.notifyChannel = builder.notifyChannel;
 		this.ids = new UuidV7Generator(this.clock);
 		this.lockClass = ("outbox:" + this.tables.qualifiedEventTable()).hashCode();
-		this.insertOne = insertOneSql(false);
-		this.insertOneAndNotify = insertOneSql(this.notifyChannel != null);
-		this.insertMany = insertManySql(false);
-		this.insertManyAndNotify = insertManySql(this.notifyChannel != null);
+		// a single-bigint advisory lock never conflicts with the two-int key locks
+		this.writersLock = WRITERS_LOCK_PREFIX | (this.lockClass & 0xFFFF_FFFFL);
+		for (int exclusive = 0; exclusive < 2; exclusive++) {
+			for (int notify = 0; notify < 2; notify++) {
+				boolean withNotify = notify == 1 && this.notifyChannel != null;
+				this.insertOne[exclusive][notify] = insertOneSql(exclusive == 1, withNotify);
+				this.insertMany[exclusive][notify] = insertManySql(exclusive == 1, withNotify);
+			}
+		}
 	}
 
 	/**
@@ -269,14 +289,29 @@ public final class JdbcOutbox implements Outbox {
 	}
 
 	private void write(List<Row> rows, Instant now) {
-		boolean first = findSynchronization() == null;
+		CommitSynchronization transaction = findSynchronization();
+		boolean first = transaction == null;
+		if (transaction == null) {
+			transaction = new CommitSynchronization(this);
+		}
+		TreeSet<Integer> newLocks = new TreeSet<>();
+		if (!transaction.exclusive) {
+			for (Row row : rows) {
+				int lockKey = row.event().key().hashCode();
+				if (!transaction.lockedKeys.contains(lockKey)) {
+					newLocks.add(lockKey);
+				}
+			}
+		}
+		boolean exclusive = transaction.exclusive
+				|| transaction.lockedKeys.size() + newLocks.size() > MAX_KEY_LOCKS_PER_TRANSACTION;
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
 		try {
 			if (rows.size() == 1) {
-				insertOne(connection, rows.get(0), now, first);
+				insertOne(connection, rows.get(0), now, exclusive, first);
 			}
 			else {
-				insertMany(connection, rows, now, first);
+				insertMany(connection, rows, now, exclusive, newLocks, first);
 			}
 		}
 		catch (SQLException ex) {
@@ -286,8 +321,15 @@ public final class JdbcOutbox implements Outbox {
 		finally {
 			DataSourceUtils.releaseConnection(connection, this.dataSource);
 		}
+		if (exclusive) {
+			transaction.exclusive = true;
+			transaction.lockedKeys.clear();
+		}
+		else {
+			transaction.lockedKeys.addAll(newLocks);
+		}
 		if (first) {
-			TransactionSynchronizationManager.registerSynchronization(new CommitSynchronization(this));
+			TransactionSynchronizationManager.registerSynchronization(transaction);
 		}
 	}
 
@@ -300,12 +342,16 @@ public final class JdbcOutbox implements Outbox {
 		return null;
 	}
 
-	private void insertOne(Connection connection, Row row, Instant now, boolean notify) throws SQLException {
+	private void insertOne(Connection connection, Row row, Instant now, boolean exclusive, boolean notify)
+			throws SQLException {
 		try (PreparedStatement statement = connection
-			.prepareStatement(notify ? this.insertOneAndNotify : this.insertOne)) {
+			.prepareStatement(this.insertOne[exclusive ? 1 : 0][notify ? 1 : 0])) {
 			int i = 1;
-			statement.setInt(i++, this.lockClass);
-			statement.setInt(i++, row.event().key().hashCode());
+			statement.setLong(i++, this.writersLock);
+			if (!exclusive) {
+				statement.setInt(i++, this.lockClass);
+				statement.setInt(i++, row.event().key().hashCode());
+			}
 			if (notify && this.notifyChannel != null) {
 				statement.setString(i++, this.notifyChannel);
 			}
@@ -332,8 +378,8 @@ public final class JdbcOutbox implements Outbox {
 		}
 	}
 
-	private void insertMany(Connection connection, List<Row> rows, Instant now, boolean notify) throws SQLException {
-		TreeSet<Integer> lockKeys = new TreeSet<>();
+	private void insertMany(Connection connection, List<Row> rows, Instant now, boolean exclusive,
+			TreeSet<Integer> lockKeys, boolean notify) throws SQLException {
 		int size = rows.size();
 		UUID[] ids = new UUID[size];
 		String[] aggregateTypes = new String[size];
@@ -349,7 +395,6 @@ public final class JdbcOutbox implements Outbox {
 		for (int r = 0; r < size; r++) {
 			Row row = rows.get(r);
 			OutboxEvent event = row.event();
-			lockKeys.add(event.key().hashCode());
 			ids[r] = row.id();
 			aggregateTypes[r] = event.aggregateType();
 			aggregateIds[r] = event.aggregateId();
@@ -363,10 +408,13 @@ public final class JdbcOutbox implements Outbox {
 			availableAts[r] = row.availableAt().toString();
 		}
 		try (PreparedStatement statement = connection
-			.prepareStatement(notify ? this.insertManyAndNotify : this.insertMany)) {
+			.prepareStatement(this.insertMany[exclusive ? 1 : 0][notify ? 1 : 0])) {
 			int i = 1;
-			statement.setInt(i++, this.lockClass);
-			statement.setArray(i++, connection.createArrayOf("int4", lockKeys.toArray(Integer[]::new)));
+			statement.setLong(i++, this.writersLock);
+			if (!exclusive) {
+				statement.setInt(i++, this.lockClass);
+				statement.setArray(i++, connection.createArrayOf("int4", lockKeys.toArray(Integer[]::new)));
+			}
 			if (notify && this.notifyChannel != null) {
 				statement.setString(i++, this.notifyChannel);
 			}
@@ -387,25 +435,38 @@ public final class JdbcOutbox implements Outbox {
 		}
 	}
 
-	private String insertOneSql(boolean notify) {
-		return "with outbox_lock as (select pg_advisory_xact_lock(?, ?))"
-				+ (notify ? ", outbox_notify as (select pg_notify(?, ''))" : "") + " insert into "
-				+ this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
-				+ " select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ? from outbox_lock"
-				+ (notify ? ", outbox_notify" : "");
+	/**
+	 * The locks taken before inserting: the table's writers lock, shared (or exclusive
+	 * for a transaction past {@link #MAX_KEY_LOCKS_PER_TRANSACTION} keys), then the keys'
+	 * locks ({@code keyLocks}, absent when exclusive). Volatile CTEs are evaluated once
+	 * each.
+	 */
+	private static String locks(boolean exclusive, String keyLocks, boolean notify) {
+		return "with outbox_writers as (select "
+				+ (exclusive ? "pg_advisory_xact_lock" : "pg_advisory_xact_lock_shared") + "(cast(? as bigint)))"
+				+ (exclusive ? "" : ", outbox_lock as (" + keyLocks + ")")
+				+ (notify ? ", outbox_notify as (select pg_notify(?, ''))" : "");
 	}
 
-	private String insertManySql(boolean notify) {
-		// the locks are taken in array order (ascending) by the aggregate, which must
-		// finish
-		// before the first row can be joined and inserted; rows are inserted in list
-		// order
-		return "with outbox_lock as (select count(pg_advisory_xact_lock(?, k)) as n from unnest(cast(? as int4[])) as k)"
-				+ (notify ? ", outbox_notify as (select pg_notify(?, ''))" : "") + " insert into "
+	private static String lockTables(boolean exclusive, boolean notify) {
+		return "outbox_writers" + (exclusive ? "" : ", outbox_lock") + (notify ? ", outbox_notify" : "");
+	}
+
+	private String insertOneSql(boolean exclusive, boolean notify) {
+		return locks(exclusive, "select pg_advisory_xact_lock(?, ?)", notify) + " insert into "
 				+ this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
+				+ " select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ? from " + lockTables(exclusive, notify);
+	}
+
+	private String insertManySql(boolean exclusive, boolean notify) {
+		// the key locks are taken in array order (ascending) by the aggregate, which must
+		// finish before the first row can be joined and inserted; rows are inserted in
+		// list order
+		return locks(exclusive, "select count(pg_advisory_xact_lock(?, k)) as n from unnest(cast(? as int4[])) as k",
+				notify) + " insert into " + this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
 				+ " select e.id, e.aggregate_type, e.aggregate_id, e.event_type, e.destination, e.routing_key,"
 				+ " e.message_key, e.partition_no, e.payload, ?, cast(e.headers as jsonb), ?,"
-				+ " cast(e.available_at as timestamptz) from outbox_lock" + (notify ? ", outbox_notify" : "")
+				+ " cast(e.available_at as timestamptz) from " + lockTables(exclusive, notify)
 				+ ", unnest(cast(? as uuid[]), cast(? as text[]), cast(? as text[]), cast(? as text[]),"
 				+ " cast(? as text[]), cast(? as text[]), cast(? as text[]), cast(? as int4[]), cast(? as bytea[]),"
 				+ " cast(? as text[]), cast(? as text[])) with ordinality as e(id, aggregate_type, aggregate_id,"
@@ -438,11 +499,18 @@ public final class JdbcOutbox implements Outbox {
 
 	/**
 	 * Registered once per transaction that recorded events; marks that the notification
-	 * was sent and calls the commit listeners after the commit.
+	 * was sent, remembers the locks the transaction holds, and calls the commit listeners
+	 * after the commit.
 	 */
 	private static final class CommitSynchronization implements TransactionSynchronization {
 
 		private final JdbcOutbox outbox;
+
+		/** The key locks this transaction holds. */
+		private final Set<Integer> lockedKeys = new HashSet<>();
+
+		/** Whether this transaction holds the table's writers lock exclusively. */
+		private boolean exclusive;
 
 		CommitSynchronization(JdbcOutbox outbox) {
 			this.outbox = outbox;

@@ -20,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 
 import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -434,6 +436,45 @@ class JdbcOutboxIntegrationTests {
 				"select convert_from(payload, 'UTF8') from outbox_event where message_key = 'k2' order by seq",
 				String.class))
 			.containsExactly("\"first\"", "\"b\"");
+	}
+
+	@Test
+	void transactionOfManyKeysLocksOutTheOtherWritersInsteadOfLockingEachKey() throws Exception {
+		JdbcOutbox outbox = outbox().build();
+		// far more keys than PostgreSQL's lock table holds (max_locks_per_transaction)
+		List<OutboxEvent> bulk = IntStream.range(0, 20_000)
+			.mapToObj((i) -> OutboxEvent.of("orders", "bulk-" + i, i))
+			.toList();
+		CountDownLatch published = new CountDownLatch(1);
+		CountDownLatch release = new CountDownLatch(1);
+		AtomicLong advisoryLocksHeld = new AtomicLong(-1);
+		CompletableFuture<Void> importing = CompletableFuture
+			.runAsync(() -> transactions.executeWithoutResult((status) -> {
+				outbox.publishAll(bulk.subList(0, 10));
+				outbox.publishAll(bulk.subList(10, bulk.size()));
+				advisoryLocksHeld.set(jdbc.queryForObject(
+						"select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()",
+						Long.class));
+				published.countDown();
+				waitFor(release);
+			}));
+		assertThat(published.await(60, TimeUnit.SECONDS)).isTrue();
+		// the writers lock, shared then exclusive, and the ten key locks taken before the
+		// limit: not twenty thousand
+		assertThat(advisoryLocksHeld).hasValue(12);
+		CompletableFuture<Void> other = CompletableFuture.runAsync(() -> transactions
+			.executeWithoutResult((status) -> outbox.publish(OutboxEvent.of("orders", "single", "after"))));
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> jdbc.queryForObject(
+					"select count(*) from pg_locks where locktype = 'advisory' " + "and not granted and objsubid = 1",
+					Long.class) == 1);
+		assertThat(other).isNotDone();
+		release.countDown();
+		CompletableFuture.allOf(importing, other).get(60, TimeUnit.SECONDS);
+		assertThat(jdbc.queryForObject("select count(*) from outbox_event", Long.class)).isEqualTo(20_001);
+		assertThat(jdbc.queryForObject("select seq > (select max(seq) from outbox_event where message_key <> 'single')"
+				+ " from outbox_event where message_key = 'single'", Boolean.class))
+			.isTrue();
 	}
 
 	/**
