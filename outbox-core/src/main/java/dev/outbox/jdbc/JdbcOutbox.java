@@ -57,10 +57,12 @@ import dev.outbox.spi.PayloadSerializer;
  * distinct keys in ascending order. A transaction that publishes several keys in separate
  * calls, in a different order than a concurrent one, can deadlock; PostgreSQL then aborts
  * one of them, as with row locks. Every writer also holds a shared lock of the table's
- * writers; a transaction that would lock more than 32 distinct keys (a bulk import, say)
- * takes that lock exclusively instead of the key locks, so PostgreSQL's lock table
- * ({@code max_locks_per_transaction}) cannot run out, at the price of the other writers
- * of the outbox waiting until it commits.
+ * writers; a transaction whose first call is a {@code publishAll} of more than 32
+ * distinct keys (a bulk import, say) takes that lock exclusively instead of any key lock,
+ * so PostgreSQL's lock table ({@code max_locks_per_transaction}) cannot run out, at the
+ * price of the other writers of the outbox waiting until it commits. A transaction that
+ * locks keys call by call holds one lock per distinct key, as many as the lock table
+ * allows (a few thousand by default).
  * <p>
  * Once per transaction that recorded events, {@code pg_notify(channel, '')} is issued
  * (delivered by PostgreSQL at commit, so relays in other processes wake up), and the
@@ -80,9 +82,9 @@ public final class JdbcOutbox implements Outbox {
 	static final int MAX_TEXT_LENGTH = 255;
 
 	/**
-	 * Most distinct message keys a transaction locks one by one; past it, it locks out
-	 * the other writers of the table instead (PostgreSQL's lock table is sized by
-	 * {@code max_locks_per_transaction}, 64 by default).
+	 * Most distinct message keys the first write of a transaction locks one by one; past
+	 * it, the transaction locks out the other writers of the table instead (PostgreSQL's
+	 * lock table is sized by {@code max_locks_per_transaction}, 64 by default).
 	 */
 	static final int MAX_KEY_LOCKS_PER_TRANSACTION = 32;
 
@@ -303,8 +305,11 @@ public final class JdbcOutbox implements Outbox {
 				}
 			}
 		}
-		boolean exclusive = transaction.exclusive
-				|| transaction.lockedKeys.size() + newLocks.size() > MAX_KEY_LOCKS_PER_TRANSACTION;
+		// Only a transaction's first write may take the writers lock exclusively: one
+		// that
+		// already holds it shared would have to upgrade, and two upgrading at once
+		// deadlock.
+		boolean exclusive = transaction.exclusive || (first && newLocks.size() > MAX_KEY_LOCKS_PER_TRANSACTION);
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
 		try {
 			if (rows.size() == 1) {
