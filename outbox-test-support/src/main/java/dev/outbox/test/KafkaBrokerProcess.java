@@ -184,6 +184,42 @@ public final class KafkaBrokerProcess implements AutoCloseable {
 	}
 
 	/**
+	 * Freeze the broker ({@code kill -STOP}): its connections stay open but it answers
+	 * nothing, like a broker that hangs or a network partition, until {@link #resume()}.
+	 * Needs a Unix {@code kill} command.
+	 */
+	public synchronized void pause() {
+		signal("STOP");
+	}
+
+	/**
+	 * Let a {@link #pause() paused} broker run again ({@code kill -CONT}).
+	 */
+	public synchronized void resume() {
+		signal("CONT");
+	}
+
+	private void signal(String signal) {
+		Process running = this.process;
+		if (running == null) {
+			throw new IllegalStateException("The Kafka broker is not running");
+		}
+		try {
+			Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(running.pid())).inheritIO().start();
+			if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+				throw new IllegalStateException("kill -" + signal + " " + running.pid() + " failed");
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not run kill -" + signal, ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while signalling the Kafka broker", ex);
+		}
+	}
+
+	/**
 	 * Whether the broker process is alive.
 	 * @return whether it was started and has not stopped or died
 	 */
@@ -197,6 +233,11 @@ public final class KafkaBrokerProcess implements AutoCloseable {
 	 */
 	@Override
 	public synchronized void close() {
+		Process running = this.process;
+		if (running != null && running.isAlive()) {
+			// a paused process cannot act on SIGKILL's cleanup until it runs again
+			signal("CONT");
+		}
 		stop();
 		try (Stream<Path> paths = Files.walk(this.directory)) {
 			for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
