@@ -97,6 +97,8 @@ public final class OutboxRelay {
 
 	private static final int MAX_ERROR_LENGTH = 2000;
 
+	private static final Duration FAILURE_WARNING_INTERVAL = Duration.ofSeconds(30);
+
 	private final DataSource dataSource;
 
 	private final Map<String, OutboxSender> senders;
@@ -130,6 +132,8 @@ public final class OutboxRelay {
 	private final Clock clock;
 
 	private final DoubleSupplier random;
+
+	private final FailureWarnings failureWarnings;
 
 	private final OutboxRelayListener listener;
 
@@ -202,6 +206,7 @@ public final class OutboxRelay {
 		this.notifyChannel = builder.notifyChannel;
 		this.clock = builder.clock;
 		this.random = builder.random;
+		this.failureWarnings = new FailureWarnings(this.clock, FAILURE_WARNING_INTERVAL);
 		this.listener = builder.listener;
 		this.store = new RelayStore(builder.dataSource, builder.tables);
 		this.leases = new PartitionLeases(builder.dataSource, builder.tables, this.instanceId,
@@ -632,6 +637,7 @@ public final class OutboxRelay {
 					+ " failed deliveries; they will be retried without backoff", ex.getLastException());
 			return;
 		}
+		warnOfRetries(outcomes);
 		outcomes.forEach((event, failure) -> {
 			OutboxMessage message = event.message();
 			if (failure.parked()) {
@@ -648,6 +654,27 @@ public final class OutboxRelay {
 				notifyListener(() -> this.listener.onFailed(message, failure.attempts(), failure.error()));
 			}
 		});
+	}
+
+	private void warnOfRetries(Map<ClaimedEvent, RelayStore.Failure> outcomes) {
+		int retried = 0;
+		String example = null;
+		for (Map.Entry<ClaimedEvent, RelayStore.Failure> outcome : outcomes.entrySet()) {
+			if (!outcome.getValue().parked()) {
+				retried++;
+				if (example == null) {
+					OutboxMessage message = outcome.getKey().message();
+					example = "event " + message.id() + " to destination '" + message.destination() + "': "
+							+ outcome.getValue().error();
+				}
+			}
+		}
+		if (example != null) {
+			String warning = this.failureWarnings.failed(retried, example);
+			if (warning != null) {
+				logger.warn("Outbox relay " + this.instanceId + ": " + warning);
+			}
+		}
 	}
 
 	private void notifyListener(Runnable call) {

@@ -3,6 +3,7 @@ package dev.outbox.autoconfigure.kafka;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.support.ProducerListener;
 
 /**
  * The relay's own Kafka producer (kept out of the context as a {@code ProducerFactory} so
@@ -17,6 +18,12 @@ final class OutboxKafkaProducer implements DisposableBean {
 	OutboxKafkaProducer(DefaultKafkaProducerFactory<String, byte[]> producerFactory) {
 		this.producerFactory = producerFactory;
 		this.template = new KafkaTemplate<>(producerFactory);
+		// the relay reports failed sends itself (a WARN per 30 s, DEBUG per event),
+		// instead
+		// of Spring Kafka's ERROR line per failed record, which floods the log in an
+		// outage
+		this.template.setProducerListener(new ProducerListener<>() {
+		});
 	}
 
 	KafkaTemplate<String, byte[]> template() {
