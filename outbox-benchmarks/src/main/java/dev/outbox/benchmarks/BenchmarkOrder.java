@@ -31,4 +31,8 @@ public class BenchmarkOrder {
 		return this.id;
 	}
 
+	void addToTotal(int amount) {
+		this.total += amount;
+	}
+
 }

@@ -12,6 +12,8 @@ import javax.sql.DataSource;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -127,6 +129,7 @@ final class WriteBenchmark {
 			System.out.printf("JVM: %s%n", ManagementFactory.getRuntimeMXBean().getInputArguments());
 			overhead(payloadSize);
 			batches();
+			typicalOverhead();
 		}
 
 		private void overhead(int payloadSize) {
@@ -137,6 +140,37 @@ final class WriteBenchmark {
 				variants.add(new Variant("entity + select 1 (one round trip)", this::entityAndSelect));
 				variants.add(new Variant("entity + plain insert of the row (no lock)", this::entityAndPlainInsert));
 			}
+			measure(String.format("(a) Overhead per transaction (%%d transactions per variant, payload %d bytes JSON)",
+					payloadSize), variants);
+		}
+
+		/**
+		 * The same event on a more typical transaction: it reads an order, updates it and
+		 * inserts another one (three statements and the commit, against one and the
+		 * commit above), as a reference for what one more statement costs relatively.
+		 */
+		private void typicalOverhead() {
+			long seed = this.ids.incrementAndGet();
+			this.transactions.executeWithoutResult(
+					(status) -> this.entityManager.persist(new BenchmarkOrder(seed, "customer-" + seed, 100)));
+			measure("(c) Overhead on a transaction that reads an order, updates it and inserts another "
+					+ "(%d transactions per variant)",
+					List.of(new Variant("read + update + insert", () -> typical(seed, null)),
+							new Variant("read + update + insert + 1 event", () -> typical(seed, this.outbox))));
+		}
+
+		private void typical(long seed, @Nullable Outbox target) {
+			long id = this.ids.incrementAndGet();
+			this.transactions.executeWithoutResult((status) -> {
+				this.entityManager.find(BenchmarkOrder.class, seed).addToTotal(1);
+				this.entityManager.persist(new BenchmarkOrder(id, "customer-" + id, 100));
+				if (target != null) {
+					target.publish(OutboxEvent.of("orders", id, payload(id)));
+				}
+			});
+		}
+
+		private void measure(String title, List<Variant> variants) {
 			// warm up: JIT, connection pool, server-side prepared statements
 			for (Variant variant : variants) {
 				for (int i = 0; i < Math.max(1000, this.measured / 5); i++) {
@@ -158,8 +192,7 @@ final class WriteBenchmark {
 					}
 				}
 			}
-			System.out.printf("%n(a) Overhead per transaction (%d transactions per variant, payload %d bytes JSON)%n%n",
-					perRound * ROUNDS, payloadSize);
+			System.out.printf("%n" + title + "%n%n", perRound * ROUNDS);
 			System.out.println("| variant | mean µs | p50 µs | p99 µs | overhead (mean) | overhead (p50) |");
 			System.out.println("|---|---:|---:|---:|---:|---:|");
 			Stats base = null;
