@@ -167,33 +167,19 @@ public final class IdempotentConsumer {
 	<T> Outcome<T> invoke(String consumer, @Nullable String messageId, Handler<? extends @Nullable T> handler)
 			throws Throwable {
 		checkConsumer(consumer);
-		String id = (messageId != null && !messageId.isBlank()) ? messageId.trim() : null;
+		String id = checkedId(consumer, messageId);
 		if (id == null) {
-			if (this.missingMessageId == MissingMessageIdPolicy.REJECT) {
-				throw new MissingMessageIdException(consumer);
-			}
-			if (this.warnedConsumers.add(consumer)) {
-				logger.warn("Idempotent consumer '" + consumer
-						+ "' received a message without a message id; processing it without deduplication"
-						+ " (logged once per consumer)");
-			}
+			warnOfMissingIds(consumer);
 			Outcome<T> outcome = inTransaction(() -> new Outcome<>(false, handler.handle()));
 			this.listener.processedWithoutMessageId(consumer);
 			return outcome;
-		}
-		if (id.length() > MAX_LENGTH) {
-			throw new OutboxException("Message id for idempotent consumer '" + consumer + "' is longer than "
-					+ MAX_LENGTH + " characters; use a shorter id (the outbox writes UUIDs)");
 		}
 		Outcome<T> outcome = inTransaction(() -> {
 			int inserted = this.jdbc.update(this.insertSql, consumer, id, Timestamp.from(this.clock.instant()));
 			return (inserted == 0) ? new Outcome<>(true, null) : new Outcome<>(false, handler.handle());
 		});
 		if (outcome.duplicate()) {
-			if (logger.isDebugEnabled()) {
-				logger.debug("Idempotent consumer '" + consumer + "' skipped duplicate message " + id);
-			}
-			this.listener.duplicateSkipped(consumer, id);
+			skipped(consumer, id);
 		}
 		return outcome;
 	}
@@ -241,24 +227,12 @@ public final class IdempotentConsumer {
 		List<@Nullable String> ids = new ArrayList<>(messages.size());
 		int missing = 0;
 		for (M message : messages) {
-			String raw = messageId.apply(message);
-			String id = (raw != null && !raw.isBlank()) ? raw.trim() : null;
-			if (id == null) {
-				if (this.missingMessageId == MissingMessageIdPolicy.REJECT) {
-					throw new MissingMessageIdException(consumer);
-				}
-				missing++;
-			}
-			else if (id.length() > MAX_LENGTH) {
-				throw new OutboxException("Message id for idempotent consumer '" + consumer + "' is longer than "
-						+ MAX_LENGTH + " characters; use a shorter id (the outbox writes UUIDs)");
-			}
+			String id = checkedId(consumer, messageId.apply(message));
+			missing += (id == null) ? 1 : 0;
 			ids.add(id);
 		}
-		if (missing > 0 && this.warnedConsumers.add(consumer)) {
-			logger.warn("Idempotent consumer '" + consumer
-					+ "' received a message without a message id; processing it without deduplication"
-					+ " (logged once per consumer)");
+		if (missing > 0) {
+			warnOfMissingIds(consumer);
 		}
 		List<String> duplicates = new ArrayList<>();
 		Batch<M, T> batch = inTransaction(() -> {
@@ -280,13 +254,43 @@ public final class IdempotentConsumer {
 		for (int i = 0; i < missing; i++) {
 			this.listener.processedWithoutMessageId(consumer);
 		}
-		for (String id : duplicates) {
-			if (logger.isDebugEnabled()) {
-				logger.debug("Idempotent consumer '" + consumer + "' skipped duplicate message " + id);
-			}
-			this.listener.duplicateSkipped(consumer, id);
-		}
+		duplicates.forEach((id) -> skipped(consumer, id));
 		return batch;
+	}
+
+	/**
+	 * The trimmed message id, or {@code null} if there is none and the policy lets the
+	 * message through.
+	 * @throws MissingMessageIdException if there is none and the policy rejects it
+	 * @throws OutboxException if it is longer than the table holds
+	 */
+	private @Nullable String checkedId(String consumer, @Nullable String messageId) {
+		String id = (messageId != null && !messageId.isBlank()) ? messageId.trim() : null;
+		if (id == null) {
+			if (this.missingMessageId == MissingMessageIdPolicy.REJECT) {
+				throw new MissingMessageIdException(consumer);
+			}
+		}
+		else if (id.length() > MAX_LENGTH) {
+			throw new OutboxException("Message id for idempotent consumer '" + consumer + "' is longer than "
+					+ MAX_LENGTH + " characters; use a shorter id (the outbox writes UUIDs)");
+		}
+		return id;
+	}
+
+	private void warnOfMissingIds(String consumer) {
+		if (this.warnedConsumers.add(consumer)) {
+			logger.warn("Idempotent consumer '" + consumer
+					+ "' received a message without a message id; processing it without deduplication"
+					+ " (logged once per consumer)");
+		}
+	}
+
+	private void skipped(String consumer, String id) {
+		if (logger.isDebugEnabled()) {
+			logger.debug("Idempotent consumer '" + consumer + "' skipped duplicate message " + id);
+		}
+		this.listener.duplicateSkipped(consumer, id);
 	}
 
 	/**
