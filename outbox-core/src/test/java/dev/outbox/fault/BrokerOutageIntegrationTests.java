@@ -20,7 +20,6 @@ import java.util.stream.IntStream;
 import dev.outbox.OutboxEvent;
 import dev.outbox.OutboxHeaders;
 import dev.outbox.amqp.RabbitOutboxSender;
-import dev.outbox.consumer.IdempotentConsumer;
 import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.relay.KafkaTestClient;
@@ -293,26 +292,8 @@ class BrokerOutageIntegrationTests {
 		assertThat(firstDeliveries).hasSize(WRITERS * KEYS_PER_WRITER);
 		firstDeliveries.forEach((key, sequences) -> assertThat(sequences).as(key)
 			.containsExactlyElementsOf(IntStream.range(0, sequences.size()).boxed().toList()));
-		assertExactlyOnceEffects(deliveries);
-	}
-
-	private void assertExactlyOnceEffects(List<Delivery> deliveries) {
-		this.fixture.jdbc
-			.execute("create table outage_effect (message_id varchar(255) not null, message_key text not null)");
-		IdempotentConsumer consumer = IdempotentConsumer
-			.builder(this.fixture.dataSource, new DataSourceTransactionManager(this.fixture.dataSource))
-			.tables(this.fixture.tables)
-			.build();
-		int skipped = 0;
-		for (Delivery delivery : deliveries) {
-			boolean ran = consumer.process("outage-consumer", delivery.id(),
-					() -> this.fixture.jdbc.update("insert into outage_effect (message_id, message_key) values (?, ?)",
-							delivery.id(), delivery.key()));
-			skipped += ran ? 0 : 1;
-		}
-		assertThat(skipped).isEqualTo(deliveries.size() - this.committed.size());
-		List<String> effects = this.fixture.jdbc.queryForList("select message_id from outage_effect", String.class);
-		assertThat(effects).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(this.committed.keySet());
+		ExactlyOnceEffects.assertOnePerEvent(this.fixture, deliveries.stream().map(Delivery::id).toList(),
+				this.committed.keySet());
 	}
 
 	private OutboxRelay started(OutboxRelay.Builder builder) {

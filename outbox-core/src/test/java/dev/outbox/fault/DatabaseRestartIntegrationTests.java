@@ -30,7 +30,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.OutboxEvent;
 import dev.outbox.OutboxHeaders;
-import dev.outbox.consumer.IdempotentConsumer;
 import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.relay.KafkaTestClient;
@@ -264,7 +263,10 @@ class DatabaseRestartIntegrationTests {
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.count("status <> 'PUBLISHED'") == 0);
 		List<ConsumerRecord<String, byte[]>> records = this.client.poll();
 		assertDeliveryGuarantees(records, sender.confirmedAtCut, afterRestore);
-		assertExactlyOnceEffects(records);
+		List<String> delivered = records.stream()
+			.map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID))
+			.toList();
+		assertThat(ExactlyOnceEffects.assertOnePerEvent(this.fixture, delivered, tableIds())).isPositive();
 	}
 
 	private void assertDeliveryGuarantees(List<ConsumerRecord<String, byte[]>> records, List<UUID> confirmedAtCut,
@@ -326,26 +328,6 @@ class DatabaseRestartIntegrationTests {
 				assertThat(sequences).as(key).isSorted().doesNotHaveDuplicates();
 			}
 		}
-	}
-
-	private void assertExactlyOnceEffects(List<ConsumerRecord<String, byte[]>> records) {
-		this.fixture.jdbc
-			.execute("create table restart_effect (message_id varchar(255) not null, message_key text not null)");
-		IdempotentConsumer consumer = IdempotentConsumer
-			.builder(this.fixture.dataSource, new DataSourceTransactionManager(this.fixture.dataSource))
-			.tables(this.fixture.tables)
-			.build();
-		int skipped = 0;
-		for (ConsumerRecord<String, byte[]> record : records) {
-			String id = KafkaTestClient.header(record, OutboxHeaders.MESSAGE_ID);
-			boolean ran = consumer.process("restart-consumer", id, () -> this.fixture.jdbc
-				.update("insert into restart_effect (message_id, message_key) values (?, ?)", id, record.key()));
-			skipped += ran ? 0 : 1;
-		}
-		Set<String> committed = tableIds();
-		assertThat(skipped).isEqualTo(records.size() - committed.size()).isPositive();
-		List<String> effects = this.fixture.jdbc.queryForList("select message_id from restart_effect", String.class);
-		assertThat(effects).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(committed);
 	}
 
 	/**

@@ -21,7 +21,6 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 import dev.outbox.OutboxHeaders;
-import dev.outbox.consumer.IdempotentConsumer;
 import dev.outbox.relay.KafkaTestClient;
 import dev.outbox.relay.RelayFixture;
 import dev.outbox.spi.Partitions;
@@ -30,8 +29,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -121,7 +118,7 @@ class RelayCrashIntegrationTests {
 		assertThat(leasesOwnedBy("relay-b")).isEqualTo(Partitions.DEFAULT_COUNT);
 		assertRedelivered(records, inFlight);
 		assertDeliveryGuarantees(records);
-		assertExactlyOnceEffects(records);
+		ExactlyOnceEffects.assertOnePerEvent(this.fixture, messageIds(records), this.committed.keySet());
 	}
 
 	@Test
@@ -135,7 +132,7 @@ class RelayCrashIntegrationTests {
 		List<ConsumerRecord<String, byte[]>> records = awaitAllCommittedDelivered();
 		assertRedelivered(records, halted);
 		assertDeliveryGuarantees(records);
-		assertExactlyOnceEffects(records);
+		ExactlyOnceEffects.assertOnePerEvent(this.fixture, messageIds(records), this.committed.keySet());
 	}
 
 	@Test
@@ -179,7 +176,7 @@ class RelayCrashIntegrationTests {
 		assertThat(leasesOwnedBy("relay-b")).isZero();
 		assertRedelivered(records, inFlight);
 		assertDeliveryGuarantees(records);
-		assertExactlyOnceEffects(records);
+		ExactlyOnceEffects.assertOnePerEvent(this.fixture, messageIds(records), this.committed.keySet());
 	}
 
 	/**
@@ -261,23 +258,8 @@ class RelayCrashIntegrationTests {
 			.containsExactlyElementsOf(java.util.stream.IntStream.range(0, sequences.size()).boxed().toList()));
 	}
 
-	private void assertExactlyOnceEffects(List<ConsumerRecord<String, byte[]>> records) {
-		this.fixture.jdbc
-			.execute("create table fault_effect (message_id varchar(255) not null, message_key text not null)");
-		IdempotentConsumer consumer = IdempotentConsumer
-			.builder(this.fixture.dataSource, new DataSourceTransactionManager(this.fixture.dataSource))
-			.tables(this.fixture.tables)
-			.build();
-		int skipped = 0;
-		for (ConsumerRecord<String, byte[]> record : records) {
-			String id = KafkaTestClient.header(record, OutboxHeaders.MESSAGE_ID);
-			boolean ran = consumer.process("fault-consumer", id, () -> this.fixture.jdbc
-				.update("insert into fault_effect (message_id, message_key) values (?, ?)", id, record.key()));
-			skipped += ran ? 0 : 1;
-		}
-		assertThat(skipped).isEqualTo(records.size() - this.committed.size());
-		List<String> effects = this.fixture.jdbc.queryForList("select message_id from fault_effect", String.class);
-		assertThat(effects).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(this.committed.keySet());
+	private static List<String> messageIds(List<ConsumerRecord<String, byte[]>> records) {
+		return records.stream().map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID)).toList();
 	}
 
 	private static Map<String, Long> ids(List<ConsumerRecord<String, byte[]>> records) {
