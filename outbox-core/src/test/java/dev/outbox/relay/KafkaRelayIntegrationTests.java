@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 import dev.outbox.OutboxHeaders;
@@ -71,6 +72,32 @@ class KafkaRelayIntegrationTests {
 		this.relays.add(relay);
 		relay.start();
 		return relay;
+	}
+
+	/**
+	 * The real sender, running {@code beforeSend} on every list of messages handed to it
+	 * (single sends included).
+	 */
+	private static OutboxSender observed(OutboxSender real, Consumer<List<OutboxMessage>> beforeSend) {
+		return new OutboxSender() {
+
+			@Override
+			public String name() {
+				return real.name();
+			}
+
+			@Override
+			public CompletableFuture<Void> send(OutboxMessage message) {
+				return sendAll(List.of(message)).get(0);
+			}
+
+			@Override
+			public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
+				beforeSend.accept(messages);
+				return real.sendAll(messages);
+			}
+
+		};
 	}
 
 	private KafkaOutboxSender sender() {
@@ -184,26 +211,8 @@ class KafkaRelayIntegrationTests {
 	@Test
 	void aBatchSendsTheNthEventOfEveryKeyTogetherOnceEachKeysPreviousOneIsConfirmed() {
 		List<List<String>> calls = new CopyOnWriteArrayList<>();
-		OutboxSender real = sender();
-		OutboxSender recording = new OutboxSender() {
-
-			@Override
-			public String name() {
-				return real.name();
-			}
-
-			@Override
-			public CompletableFuture<Void> send(OutboxMessage message) {
-				return sendAll(List.of(message)).get(0);
-			}
-
-			@Override
-			public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
-				calls.add(messages.stream().map(OutboxMessage::key).toList());
-				return real.sendAll(messages);
-			}
-
-		};
+		OutboxSender recording = observed(sender(),
+				(messages) -> calls.add(messages.stream().map(OutboxMessage::key).toList()));
 		OutboxRelay relay = this.fixture.relay().sender(recording).build();
 		relay.claimPartitions();
 		int keys = 4;
@@ -229,32 +238,15 @@ class KafkaRelayIntegrationTests {
 	void laterEventsOfAKeyWaitForTheNextBatchOnceTheSendTimeoutIsUsedUp() throws Exception {
 		// the topic exists and the producer knows it, so only the slow sends count
 		this.template.send(this.topic, "warm-up", new byte[0]).get(30, TimeUnit.SECONDS);
-		OutboxSender real = sender();
 		// a broker that takes 300 ms for each wave after the heads (here: each later
 		// event
 		// of the one key, sent once the one before it was confirmed)
 		AtomicInteger waves = new AtomicInteger();
-		OutboxSender slow = new OutboxSender() {
-
-			@Override
-			public String name() {
-				return real.name();
+		OutboxSender slow = observed(sender(), (messages) -> {
+			if (waves.getAndIncrement() > 0) {
+				LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
 			}
-
-			@Override
-			public CompletableFuture<Void> send(OutboxMessage message) {
-				return sendAll(List.of(message)).get(0);
-			}
-
-			@Override
-			public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
-				if (waves.getAndIncrement() > 0) {
-					LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
-				}
-				return real.sendAll(messages);
-			}
-
-		};
+		});
 		OutboxRelay relay = this.fixture.relay().sendTimeout(Duration.ofMillis(500)).sender(slow).build();
 		relay.claimPartitions();
 		for (int i = 0; i < 6; i++) {
