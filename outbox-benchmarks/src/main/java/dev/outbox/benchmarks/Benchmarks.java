@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import dev.outbox.test.TestPostgres;
+
 /**
  * Runs a benchmark chosen by the first argument; the remaining arguments go to it.
  */
@@ -45,6 +47,40 @@ public final class Benchmarks {
 			return;
 		}
 		System.exit(0);
+	}
+
+	/**
+	 * The value of an integer option ({@code --name value}) of a benchmark.
+	 * @param args the benchmark's arguments
+	 * @param name the option, for example {@code --transactions}
+	 * @param defaultValue the value without the option
+	 * @return the value
+	 */
+	static int intOption(String[] args, String name, int defaultValue) {
+		for (int i = 0; i < args.length - 1; i++) {
+			if (args[i].equals(name)) {
+				return Integer.parseInt(args[i + 1]);
+			}
+		}
+		return defaultValue;
+	}
+
+	/**
+	 * The settings of a benchmark's Spring Boot application with JPA on the given test
+	 * database: no web server, quiet, the entity tables created by Hibernate, no Flyway
+	 * of the application's own.
+	 * @param database the test database and schema
+	 * @return the properties, to add to
+	 */
+	static Map<String, Object> jpaApplicationProperties(TestPostgres.Database database) {
+		Map<String, Object> properties = new LinkedHashMap<>(database.springProperties());
+		properties.put("spring.main.web-application-type", "none");
+		properties.put("spring.main.banner-mode", "off");
+		properties.put("logging.level.root", "warn");
+		properties.put("spring.jpa.hibernate.ddl-auto", "create");
+		properties.put("spring.jpa.open-in-view", "false");
+		properties.put("spring.flyway.enabled", "false");
+		return properties;
 	}
 
 }

@@ -121,11 +121,11 @@ final class CompareBenchmark {
 	}
 
 	static void run(String[] args) {
-		int transactions = intOption(args, "--transactions", 2000);
-		int events = intOption(args, "--events", 20_000);
-		int rate = intOption(args, "--rate", 500);
-		int lowRate = intOption(args, "--low-rate", 100);
-		int seconds = intOption(args, "--seconds", 10);
+		int transactions = Benchmarks.intOption(args, "--transactions", 2000);
+		int events = Benchmarks.intOption(args, "--events", 20_000);
+		int rate = Benchmarks.intOption(args, "--rate", 500);
+		int lowRate = Benchmarks.intOption(args, "--low-rate", 100);
+		int seconds = Benchmarks.intOption(args, "--seconds", 10);
 		String loadBefore = loadAverage();
 		long started = System.nanoTime();
 		createTopics();
@@ -348,15 +348,6 @@ final class CompareBenchmark {
 		}
 	}
 
-	private static int intOption(String[] args, String name, int defaultValue) {
-		for (int i = 0; i < args.length - 1; i++) {
-			if (args[i].equals(name)) {
-				return Integer.parseInt(args[i + 1]);
-			}
-		}
-		return defaultValue;
-	}
-
 	/**
 	 * One side of the comparison: a Spring Boot context with JPA on its own schema.
 	 */
@@ -384,13 +375,7 @@ final class CompareBenchmark {
 
 		Side(String name, Class<?> application, Map<String, String> own) {
 			this.name = name;
-			Map<String, Object> properties = new LinkedHashMap<>(this.database.springProperties());
-			properties.put("spring.main.web-application-type", "none");
-			properties.put("spring.main.banner-mode", "off");
-			properties.put("logging.level.root", "warn");
-			properties.put("spring.jpa.hibernate.ddl-auto", "create");
-			properties.put("spring.jpa.open-in-view", "false");
-			properties.put("spring.flyway.enabled", "false");
+			Map<String, Object> properties = Benchmarks.jpaApplicationProperties(this.database);
 			properties.putAll(own);
 			this.context = new SpringApplicationBuilder(application).properties(properties).run();
 			this.transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
@@ -476,19 +461,7 @@ final class CompareBenchmark {
 					long id = this.ids.incrementAndGet();
 					String key = String.valueOf(id);
 					this.transactions.executeWithoutResult((status) -> {
-						TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-
-							@Override
-							public int getOrder() {
-								return Ordered.HIGHEST_PRECEDENCE;
-							}
-
-							@Override
-							public void afterCommit() {
-								committed.put(key, System.nanoTime());
-							}
-
-						});
+						afterCommit(() -> committed.put(key, System.nanoTime()));
 						publish(id);
 					});
 				}

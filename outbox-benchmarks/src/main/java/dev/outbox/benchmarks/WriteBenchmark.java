@@ -52,15 +52,9 @@ final class WriteBenchmark {
 	}
 
 	static void run(String[] args) {
-		int transactions = intOption(args, "--transactions", 5000);
+		int transactions = Benchmarks.intOption(args, "--transactions", 5000);
 		TestPostgres.Database database = TestPostgres.newSchema();
-		Map<String, Object> properties = new LinkedHashMap<>(database.springProperties());
-		properties.put("spring.main.web-application-type", "none");
-		properties.put("spring.main.banner-mode", "off");
-		properties.put("logging.level.root", "warn");
-		properties.put("spring.jpa.hibernate.ddl-auto", "create");
-		properties.put("spring.jpa.open-in-view", "false");
-		properties.put("spring.flyway.enabled", "false");
+		Map<String, Object> properties = Benchmarks.jpaApplicationProperties(database);
 		properties.put("outbox.relay.enabled", "false");
 		properties.put("outbox.consumer.enabled", "false");
 		properties.put("spring.autoconfigure.exclude", CompareBenchmark.MODULITH_AUTO_CONFIGURATIONS);
@@ -74,15 +68,6 @@ final class WriteBenchmark {
 				database.drop(context.getBean(DataSource.class));
 			}
 		}
-	}
-
-	private static int intOption(String[] args, String name, int defaultValue) {
-		for (int i = 0; i < args.length - 1; i++) {
-			if (args[i].equals(name)) {
-				return Integer.parseInt(args[i + 1]);
-			}
-		}
-		return defaultValue;
 	}
 
 	private static final class Run {
