@@ -15,6 +15,9 @@ import com.zaxxer.hikari.HikariConfig;
 import org.flywaydb.core.Flyway;
 import com.zaxxer.hikari.HikariDataSource;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
@@ -194,6 +197,47 @@ public final class TestPostgres {
 			}
 			catch (SQLException ex) {
 				throw new IllegalStateException(ex);
+			}
+		}
+
+	}
+
+	/**
+	 * Gives a test class a schema of its own: created before its first test, dropped
+	 * after its last. Register it as a {@code static} field with
+	 * {@code @RegisterExtension}; instance fields may then read {@link #database()}.
+	 */
+	public static final class SchemaPerClass implements BeforeAllCallback, AfterAllCallback {
+
+		private @Nullable Database database;
+
+		/**
+		 * The schema of the running test class.
+		 * @return the database and schema
+		 * @throws IllegalStateException before the class's tests start
+		 */
+		public Database database() {
+			Database current = this.database;
+			if (current == null) {
+				throw new IllegalStateException(
+						"No schema yet: register SchemaPerClass as a static @RegisterExtension field");
+			}
+			return current;
+		}
+
+		@Override
+		public void beforeAll(ExtensionContext context) {
+			this.database = newSchema();
+		}
+
+		@Override
+		public void afterAll(ExtensionContext context) {
+			Database current = this.database;
+			if (current != null) {
+				try (HikariDataSource dataSource = current.dataSource()) {
+					current.drop(dataSource);
+				}
+				this.database = null;
 			}
 		}
 

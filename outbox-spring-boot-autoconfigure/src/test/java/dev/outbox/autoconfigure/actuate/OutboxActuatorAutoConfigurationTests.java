@@ -15,10 +15,9 @@ import dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration;
 import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
 import dev.outbox.test.TestPostgres;
 import dev.outbox.test.TestRabbit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.amqp.core.AmqpAdmin;
 import org.springframework.amqp.core.BindingBuilder;
@@ -53,7 +52,10 @@ import static org.awaitility.Awaitility.await;
  */
 class OutboxActuatorAutoConfigurationTests {
 
-	private static TestPostgres.Database database;
+	@RegisterExtension
+	static final TestPostgres.SchemaPerClass schema = new TestPostgres.SchemaPerClass();
+
+	private final TestPostgres.Database database = schema.database();
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
@@ -65,18 +67,6 @@ class OutboxActuatorAutoConfigurationTests {
 		.withPropertyValues(TestRabbit.broker().propertyValues())
 		.withPropertyValues("outbox.relay.max-attempts=1", "outbox.relay.poll-interval=100ms",
 				"management.endpoints.web.exposure.include=outbox");
-
-	@BeforeAll
-	static void createSchema() {
-		database = TestPostgres.newSchema();
-	}
-
-	@AfterAll
-	static void dropSchema() {
-		try (var dataSource = database.dataSource()) {
-			database.drop(dataSource);
-		}
-	}
 
 	@AfterEach
 	void deleteEvents() {

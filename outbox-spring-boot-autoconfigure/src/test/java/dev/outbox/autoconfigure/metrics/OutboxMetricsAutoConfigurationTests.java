@@ -13,16 +13,14 @@ import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
 import dev.outbox.test.TestPostgres;
 import dev.outbox.test.TestRabbit;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.amqp.core.AmqpAdmin;
 import org.springframework.amqp.core.Binding;
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.DirectExchange;
 import org.springframework.amqp.core.Queue;
-import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
@@ -44,7 +42,10 @@ import static org.awaitility.Awaitility.await;
  */
 class OutboxMetricsAutoConfigurationTests {
 
-	private static TestPostgres.Database database;
+	@RegisterExtension
+	static final TestPostgres.SchemaPerClass schema = new TestPostgres.SchemaPerClass();
+
+	private final TestPostgres.Database database = schema.database();
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
@@ -57,18 +58,6 @@ class OutboxMetricsAutoConfigurationTests {
 		.withPropertyValues(TestRabbit.broker().propertyValues())
 		.withPropertyValues("outbox.relay.max-attempts=2", "outbox.relay.backoff.initial-interval=50ms",
 				"outbox.relay.poll-interval=100ms", "outbox.metrics.refresh-interval=0s");
-
-	@BeforeAll
-	static void createSchema() {
-		database = TestPostgres.newSchema();
-	}
-
-	@AfterAll
-	static void dropSchema() {
-		try (var dataSource = database.dataSource()) {
-			database.drop(dataSource);
-		}
-	}
 
 	@Test
 	void metersMoveAsEventsArePublishedFailedAndParked() {

@@ -1,7 +1,5 @@
 package dev.outbox.autoconfigure.relay;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -27,9 +25,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -54,7 +52,10 @@ import static org.awaitility.Awaitility.await;
  */
 class OutboxRelayAutoConfigurationTests {
 
-	private static TestPostgres.Database database;
+	@RegisterExtension
+	static final TestPostgres.SchemaPerClass schema = new TestPostgres.SchemaPerClass();
+
+	private final TestPostgres.Database database = schema.database();
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, KafkaAutoConfiguration.class,
@@ -66,22 +67,9 @@ class OutboxRelayAutoConfigurationTests {
 		.withPropertyValues(TestRabbit.broker().propertyValues());
 
 	@BeforeAll
-	static void createSchema() throws IOException {
-		database = TestPostgres.newSchema();
-		try (var dataSource = database.dataSource();
-				InputStream sql = OutboxRelay.class
-					.getResourceAsStream("/dev/outbox/db/migration/V1__create_outbox_tables.sql")) {
-			String script = new String(sql.readAllBytes(), StandardCharsets.UTF_8)
-				.replace("${event_table}", "outbox_event")
-				.replace("${processed_table}", "outbox_processed_message");
-			new JdbcTemplate(dataSource).execute(script);
-		}
-	}
-
-	@AfterAll
-	static void dropSchema() {
-		try (var dataSource = database.dataSource()) {
-			database.drop(dataSource);
+	static void createTables() {
+		try (var dataSource = schema.database().dataSource()) {
+			schema.database().migrateOutboxSchema(dataSource);
 		}
 	}
 
@@ -222,7 +210,7 @@ class OutboxRelayAutoConfigurationTests {
 
 		@Bean
 		OutboxTables outboxTables() {
-			return new OutboxTables(database.schema(), "outbox_event", "outbox_processed_message");
+			return new OutboxTables(schema.database().schema(), "outbox_event", "outbox_processed_message");
 		}
 
 	}

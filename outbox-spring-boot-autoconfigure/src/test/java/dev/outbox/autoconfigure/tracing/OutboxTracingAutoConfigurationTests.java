@@ -21,9 +21,8 @@ import io.micrometer.tracing.Tracer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.Declarables;
@@ -61,7 +60,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class OutboxTracingAutoConfigurationTests {
 
-	private static TestPostgres.Database database;
+	@RegisterExtension
+	static final TestPostgres.SchemaPerClass schema = new TestPostgres.SchemaPerClass();
+
+	private final TestPostgres.Database database = schema.database();
 
 	private final String topic = "tracing-" + UUID.randomUUID();
 
@@ -78,18 +80,6 @@ class OutboxTracingAutoConfigurationTests {
 		.withPropertyValues("outbox.relay.poll-interval=100ms", "spring.kafka.listener.observation-enabled=true",
 				"spring.kafka.consumer.auto-offset-reset=earliest", "management.tracing.sampling.probability=1.0",
 				"test.topic=" + this.topic);
-
-	@BeforeAll
-	static void createSchema() {
-		database = TestPostgres.newSchema();
-	}
-
-	@AfterAll
-	static void dropSchema() {
-		try (var dataSource = database.dataSource()) {
-			database.drop(dataSource);
-		}
-	}
 
 	@Test
 	void consumerContinuesTheTraceOfThePublishingTransaction() {
