@@ -197,8 +197,7 @@ final class CompareBenchmark {
 		Map<String, String> properties = new LinkedHashMap<>();
 		properties.put("spring.kafka.bootstrap-servers", TestKafka.bootstrapServers());
 		// the outbox relay enforces these; Boot's KafkaTemplate, which Modulith uses,
-		// gets
-		// them from here
+		// gets them from here
 		properties.put("spring.kafka.producer.acks", "all");
 		properties.put("spring.kafka.producer.properties.enable.idempotence", "true");
 		properties.put("spring.kafka.producer.properties.linger.ms", "5");
@@ -261,8 +260,7 @@ final class CompareBenchmark {
 	}
 
 	// (b) N events written by 4 writer threads in transactions of 100, time from the
-	// first
-	// write to the last event delivered
+	// first write to the last event delivered
 	private static void throughput(Side outbox, Side modulith, int events, List<String[]> rows) throws Exception {
 		double outboxRate = outbox.throughput(events);
 		double modulithRate = modulith.throughput(events);
@@ -285,9 +283,8 @@ final class CompareBenchmark {
 	}
 
 	// (c) commit of the writing transaction to the broker's acknowledgement of its
-	// record,
-	// both timed in the same place: an after-commit callback that runs before any other,
-	// and the producer's callback
+	// record, both timed in the same place: an after-commit callback that runs before any
+	// other, and the producer's callback
 	private static void latency(Side outbox, Side modulith, int rate, int seconds, List<String[]> rows)
 			throws Exception {
 		List<Double> outboxLatencies = outbox.latency(rate, seconds);
@@ -299,8 +296,7 @@ final class CompareBenchmark {
 	}
 
 	// (d) N events committed in one transaction, and N events left undelivered (by a
-	// broker
-	// outage or a crash) and picked up again
+	// broker outage or a crash) and picked up again
 	private static void drain(Side outbox, Side modulith, int events, List<String[]> rows) throws Exception {
 		double outboxCommitted = outbox.committedAtOnce(events);
 		double modulithCommitted = modulith.committedAtOnce(events);
@@ -753,8 +749,7 @@ final class CompareBenchmark {
 			});
 			long start = System.nanoTime();
 			// what a restart with republish-outstanding-events-on-restart, or an
-			// operator,
-			// does
+			// operator, does
 			this.context.getBean(IncompleteEventPublications.class)
 				.resubmitIncompletePublications((publication) -> true);
 			return start;

@@ -306,8 +306,7 @@ public final class JdbcOutbox implements Outbox {
 			}
 		}
 		// Only a transaction's first write may take the writers lock exclusively: one
-		// that
-		// already holds it shared would have to upgrade, and two upgrading at once
+		// that already holds it shared would have to upgrade, and two upgrading at once
 		// deadlock.
 		boolean exclusive = transaction.exclusive || (first && newLocks.size() > MAX_KEY_LOCKS_PER_TRANSACTION);
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);

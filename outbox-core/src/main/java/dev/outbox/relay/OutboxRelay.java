@@ -608,10 +608,8 @@ public final class OutboxRelay {
 
 	private void markFailed(Map<ClaimedEvent, Throwable> failed, Instant now) {
 		// Only the first failure of a key counts: the later events of that key in the
-		// batch
-		// were never sent (each waits for the one before it) and are retried after it
-		// without
-		// a penalty.
+		// batch were never sent (each waits for the one before it) and are retried after
+		// it without a penalty.
 		Set<String> failedKeys = new HashSet<>();
 		List<RelayStore.Failure> failures = new ArrayList<>();
 		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
@@ -706,9 +704,8 @@ public final class OutboxRelay {
 			Set<Integer> before = sendablePartitions(this.clock.instant());
 			this.leases.heartbeat();
 			// Partitions taken over, or leases renewed after they ran out (heartbeats
-			// failed
-			// while the database was away): their pending events were skipped and nothing
-			// else may wake the relay before the next poll.
+			// failed while the database was away): their pending events were skipped and
+			// nothing else may wake the relay before the next poll.
 			if (!before.containsAll(sendablePartitions(this.clock.instant()))) {
 				wakeUp();
 			}

@@ -49,12 +49,10 @@ final class RelayStore {
 		this.jdbc = new JdbcTemplate(dataSource);
 		String events = tables.qualifiedEventTable();
 		// Each owned partition is read by its own index scan on (partition_no, seq),
-		// bounded
-		// per partition, rather than sorting every pending row of the owned partitions.
-		// A key is blocked from the first of its rows that is parked or pending but not
-		// due
-		// (delayed or backing off); a key whose head is being retried sends only that
-		// head.
+		// bounded per partition, rather than sorting every pending row of the owned
+		// partitions. A key is blocked from the first of its rows that is parked or
+		// pending but not due (delayed or backing off); a key whose head is being retried
+		// sends only that head.
 		this.fetchSql = """
 				with blocked as (
 				  select message_key,

@@ -86,16 +86,12 @@ class OutboxAdminIntegrationTests {
 	@Test
 	void statsCountPendingFailingAndParkedAndAgeTheOldestDueEvent() {
 		insert("k1", "PENDING", 0, NOW.minusSeconds(30), NOW.minusSeconds(30), null);
-		insert("k2", "PENDING", 0, NOW.minusSeconds(90), NOW.minusSeconds(10), null); // delayed,
-																						// due
-																						// since
-																						// 10s
-		insert("k3", "PENDING", 0, NOW.minusSeconds(300), NOW.plusSeconds(60), null); // delayed,
-																						// not
-																						// due
-		insert("k4", "PENDING", 2, NOW.minusSeconds(45), NOW.plusSeconds(5), "boom"); // failing,
-																						// backing
-																						// off
+		// delayed, due since 10 s
+		insert("k2", "PENDING", 0, NOW.minusSeconds(90), NOW.minusSeconds(10), null);
+		// delayed, not due
+		insert("k3", "PENDING", 0, NOW.minusSeconds(300), NOW.plusSeconds(60), null);
+		// failing, backing off
+		insert("k4", "PENDING", 2, NOW.minusSeconds(45), NOW.plusSeconds(5), "boom");
 		insert("k5", "PARKED", 10, NOW.minusSeconds(600), NOW.minusSeconds(500), "gone");
 		insert("k6", "PUBLISHED", 0, NOW.minusSeconds(900), NOW.minusSeconds(900), null);
 

@@ -239,8 +239,7 @@ class KafkaRelayIntegrationTests {
 		// the topic exists and the producer knows it, so only the slow sends count
 		this.template.send(this.topic, "warm-up", new byte[0]).get(30, TimeUnit.SECONDS);
 		// a broker that takes 300 ms for each wave after the heads (here: each later
-		// event
-		// of the one key, sent once the one before it was confirmed)
+		// event of the one key, sent once the one before it was confirmed)
 		AtomicInteger waves = new AtomicInteger();
 		OutboxSender slow = observed(sender(), (messages) -> {
 			if (waves.getAndIncrement() > 0) {
@@ -388,8 +387,7 @@ class KafkaRelayIntegrationTests {
 		RecordingSender senderB = new RecordingSender(sender(), (m) -> false, sends, violations);
 		// failures explain a resend: a confirm slower than the send timeout is retried, a
 		// legitimate duplicate (at least once), unlike one instance sending what the
-		// other
-		// already sent
+		// other already sent
 		List<String> failures = new CopyOnWriteArrayList<>();
 		OutboxRelayListener failureRecorder = new OutboxRelayListener() {
 

@@ -44,9 +44,8 @@ public final class OutboxAmqpAutoConfiguration {
 			.getIfAvailable(() -> new RabbitConnectionFactoryBeanConfigurer(resourceLoader, properties))
 			.configure(factoryBean);
 		// A broker that hangs (connection open, no answer) must not block the relay
-		// thread
-		// in a channel open for the client's default of 10 minutes: give up after the
-		// relay's send timeout, like an unconfirmed send.
+		// thread in a channel open for the client's default of 10 minutes: give up after
+		// the relay's send timeout, like an unconfirmed send.
 		Duration sendTimeout = relayProperties.getIfAvailable(OutboxRelayProperties::new).getSendTimeout();
 		factoryBean.setChannelRpcTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, sendTimeout.toMillis())));
 		factoryBean.afterPropertiesSet();

@@ -19,9 +19,8 @@ final class OutboxKafkaProducer implements DisposableBean {
 		this.producerFactory = producerFactory;
 		this.template = new KafkaTemplate<>(producerFactory);
 		// the relay reports failed sends itself (a WARN per 30 s, DEBUG per event),
-		// instead
-		// of Spring Kafka's ERROR line per failed record, which floods the log in an
-		// outage
+		// instead of Spring Kafka's ERROR line per failed record, which floods the log in
+		// an outage
 		this.template.setProducerListener(new ProducerListener<>() {
 		});
 	}
