@@ -35,6 +35,7 @@ import org.springframework.util.StringUtils;
  * Auto-configuration of the {@link OutboxRelay}: delivers the committed events of the
  * outbox tables through the {@link OutboxSender} beans (Kafka, RabbitMQ), started and
  * stopped with the application context, and woken by this application's commits.
+ * {@link OutboxRelayCustomizer} beans adjust it before it is built.
  */
 @AutoConfiguration(after = DataSourceAutoConfiguration.class,
 		afterName = "dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration")
@@ -48,7 +49,7 @@ public final class OutboxRelayAutoConfiguration {
 	@ConditionalOnMissingBean
 	OutboxRelay outboxRelay(DataSource dataSource, OutboxTables tables, OutboxRelayProperties properties,
 			Environment environment, ObjectProvider<OutboxSender> senders,
-			ObjectProvider<OutboxRelayListener> listeners) {
+			ObjectProvider<OutboxRelayListener> listeners, ObjectProvider<OutboxRelayCustomizer> customizers) {
 		validate(properties);
 		List<OutboxSender> available = senders.orderedStream().toList();
 		String broker = validateRouting(properties, available);
@@ -78,6 +79,7 @@ public final class OutboxRelayAutoConfiguration {
 		if (!all.isEmpty()) {
 			builder.listener((all.size() == 1) ? all.get(0) : new CompositeOutboxRelayListener(all));
 		}
+		customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
 		try {
 			return builder.build();
 		}

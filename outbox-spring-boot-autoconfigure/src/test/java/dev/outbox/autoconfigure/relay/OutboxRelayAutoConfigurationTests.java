@@ -41,6 +41,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.core.KafkaTemplate;
 
@@ -82,6 +83,14 @@ class OutboxRelayAutoConfigurationTests {
 				.hasSingleBean(OutboxCommitListener.class);
 			assertThat(context.getBean(OutboxRelay.class).isRunning()).isTrue();
 		});
+	}
+
+	@Test
+	void appliesRelayCustomizersInOrderAfterTheProperties() {
+		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
+			.withPropertyValues("outbox.relay.instance-id=from-properties")
+			.withUserConfiguration(CustomizersConfiguration.class)
+			.run((context) -> assertThat(context.getBean(OutboxRelay.class).instanceId()).isEqualTo("second"));
 	}
 
 	@Test
@@ -227,6 +236,23 @@ class OutboxRelayAutoConfigurationTests {
 		@Bean
 		OutboxRelay userRelay() {
 			return this.relay;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class CustomizersConfiguration {
+
+		@Bean
+		@Order(2)
+		OutboxRelayCustomizer second() {
+			return (builder) -> builder.instanceId("second");
+		}
+
+		@Bean
+		@Order(1)
+		OutboxRelayCustomizer first() {
+			return (builder) -> builder.instanceId("first");
 		}
 
 	}
