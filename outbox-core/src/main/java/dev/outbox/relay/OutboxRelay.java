@@ -359,6 +359,36 @@ public final class OutboxRelay {
 	}
 
 	/**
+	 * Deliver every due event now, on the calling thread, batch after batch, until none
+	 * is left or a batch makes no progress (for tests, and for applications that drive
+	 * the relay themselves). A started relay uses the partitions it owns; a relay that is
+	 * not started claims its share of the partitions for the call and releases them
+	 * before returning. Events that fail are recorded as the running relay would
+	 * (backoff, parking) and not retried within the call.
+	 */
+	public void deliverDue() {
+		synchronized (this.lifecycleMonitor) {
+			boolean oneShot = !this.running;
+			if (oneShot) {
+				claimPartitions();
+			}
+			try {
+				// a full batch means more may be waiting; a short one means none is due
+				for (int round = 0; round < 10_000; round++) {
+					if (relayOnce() < this.batchSize) {
+						break;
+					}
+				}
+			}
+			finally {
+				if (oneShot) {
+					this.leases.releaseAll();
+				}
+			}
+		}
+	}
+
+	/**
 	 * Run one batch now on the calling thread, whether or not the relay is started
 	 * (partitions must be owned, so after {@link #start()} or for tests).
 	 * @return the number of events sent, or the batch size when more are waiting

@@ -90,8 +90,8 @@ public final class OutboxRelayAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	OutboxRelayLifecycle outboxRelayLifecycle(OutboxRelay relay) {
-		return new OutboxRelayLifecycle(relay);
+	OutboxRelayLifecycle outboxRelayLifecycle(OutboxRelay relay, OutboxRelayProperties properties) {
+		return new OutboxRelayLifecycle(relay, properties.isAutoStartup());
 	}
 
 	@Bean

@@ -12,8 +12,16 @@ final class OutboxRelayLifecycle implements SmartLifecycle {
 
 	private final OutboxRelay relay;
 
-	OutboxRelayLifecycle(OutboxRelay relay) {
+	private final boolean autoStartup;
+
+	OutboxRelayLifecycle(OutboxRelay relay, boolean autoStartup) {
 		this.relay = relay;
+		this.autoStartup = autoStartup;
+	}
+
+	@Override
+	public boolean isAutoStartup() {
+		return this.autoStartup;
 	}
 
 	@Override

@@ -21,6 +21,13 @@ public class OutboxRelayProperties {
 	private boolean enabled = true;
 
 	/**
+	 * Whether to start the relay with the application context. When false, nothing is
+	 * delivered until OutboxRelay#start() or OutboxRelay#deliverDue() is called, for
+	 * example by a test.
+	 */
+	private boolean autoStartup = true;
+
+	/**
 	 * Broker of the destinations not listed under "destinations": "kafka" or "rabbit".
 	 * Defaults to the only one on the classpath; required when both are.
 	 */
@@ -99,6 +106,14 @@ public class OutboxRelayProperties {
 
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
+	}
+
+	public boolean isAutoStartup() {
+		return this.autoStartup;
+	}
+
+	public void setAutoStartup(boolean autoStartup) {
+		this.autoStartup = autoStartup;
 	}
 
 	public @Nullable String getBroker() {

@@ -86,6 +86,13 @@ class OutboxRelayAutoConfigurationTests {
 	}
 
 	@Test
+	void leavesTheRelayStoppedWhenAutoStartupIsOff() {
+		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
+			.withPropertyValues("outbox.relay.auto-startup=false")
+			.run((context) -> assertThat(context.getBean(OutboxRelay.class).isRunning()).isFalse());
+	}
+
+	@Test
 	void appliesRelayCustomizersInOrderAfterTheProperties() {
 		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
 			.withPropertyValues("outbox.relay.instance-id=from-properties")
