@@ -34,8 +34,8 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * <p>
  * Its access is read-only unless granted: replay and discard change data, so they are
  * available only with {@code management.endpoint.outbox.access=unrestricted} (or
- * {@code management.endpoints.access.default=unrestricted}). An id that is not a UUID
- * is answered with 400.
+ * {@code management.endpoints.access.default=unrestricted}). An id that is not a UUID is
+ * answered with 400.
  */
 @Endpoint(id = "outbox", defaultAccess = Access.READ_ONLY)
 public class OutboxEndpoint {
