@@ -2,12 +2,16 @@ package dev.outbox.test;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
@@ -27,14 +31,19 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
  * Settings come from {@code OUTBOX_TEST_PG_URL}, {@code OUTBOX_TEST_PG_USER} and
  * {@code OUTBOX_TEST_PG_PASSWORD} (defaults:
  * {@code jdbc:postgresql://localhost:5432/outbox_test}, {@code outbox}/{@code outbox}, as
- * created by {@code .ci/run}). When that server cannot be reached and Docker is
- * available, a Testcontainers PostgreSQL is started instead; otherwise the test fails
- * with a message saying how to start the server. Each call of {@link #newSchema()} gives
- * a test its own empty schema, so test classes never see each other's rows.
+ * created by {@code .ci/run}). When the server runs but that role or database does not
+ * exist, they are created through a superuser ({@code OUTBOX_TEST_PG_ADMIN_USER}, default
+ * {@code postgres}, and {@code OUTBOX_TEST_PG_ADMIN_PASSWORD}, default empty: trust
+ * authentication on localhost). When that fails too and Docker is available, a
+ * Testcontainers PostgreSQL is started instead; otherwise the test fails with a message
+ * giving the commands to run. Each call of {@link #newSchema()} gives a test its own
+ * empty schema, so test classes never see each other's rows.
  */
 public final class TestPostgres {
 
 	private static final String DEFAULT_URL = "jdbc:postgresql://localhost:5432/outbox_test";
+
+	private static final Pattern DATABASE_IN_URL = Pattern.compile("jdbc:postgresql://[^/]*/([^?/]+)(\\?.*)?");
 
 	private static @Nullable Server server;
 
@@ -75,26 +84,118 @@ public final class TestPostgres {
 		String url = env("OUTBOX_TEST_PG_URL", DEFAULT_URL);
 		String user = env("OUTBOX_TEST_PG_USER", "outbox");
 		String password = env("OUTBOX_TEST_PG_PASSWORD", "outbox");
-		try (Connection ignored = DriverManager.getConnection(url, user, password)) {
-			return new Server(url, user, password);
+		String adminUser = env("OUTBOX_TEST_PG_ADMIN_USER", "postgres");
+		String adminPassword = env("OUTBOX_TEST_PG_ADMIN_PASSWORD", "");
+		try {
+			return connectOrCreate(url, user, password, adminUser, adminPassword);
 		}
-		catch (SQLException ex) {
+		catch (IllegalStateException ex) {
 			if (dockerAvailable()) {
 				PostgreSQLContainer container = new PostgreSQLContainer("postgres:15-alpine");
 				container.start();
 				return new Server(container.getJdbcUrl(), container.getUsername(), container.getPassword());
 			}
-			throw new IllegalStateException(
-					"""
-							PostgreSQL is not reachable at %s as user '%s' (%s).
-							Start it and create the test database, e.g. `bash .ci/run` does both, or by hand:
-							  pg_ctlcluster --skip-systemctl-redirect 15 main start
-							  psql -U postgres -c "create role outbox login password 'outbox'" -c "create database outbox_test owner outbox"
-							or point OUTBOX_TEST_PG_URL / OUTBOX_TEST_PG_USER / OUTBOX_TEST_PG_PASSWORD at another server.
-							"""
-						.formatted(url, user, ex.getMessage()),
-					ex);
+			throw ex;
 		}
+	}
+
+	/**
+	 * Connect as the test user; if its role or database does not exist yet, create both
+	 * through the superuser (as {@code .ci/run} does) and connect again.
+	 * @param url the test database's JDBC URL
+	 * @param user the test user
+	 * @param password its password
+	 * @param adminUser a superuser of the same server, used only to create the role and
+	 * the database
+	 * @param adminPassword its password (empty with trust authentication)
+	 * @return the server
+	 * @throws IllegalStateException with the commands to run by hand when neither works
+	 */
+	static Server connectOrCreate(String url, String user, String password, String adminUser, String adminPassword) {
+		try (Connection ignored = DriverManager.getConnection(url, user, password)) {
+			return new Server(url, user, password);
+		}
+		catch (SQLException ex) {
+			String database = databaseName(url);
+			if (database == null || !missingRoleOrDatabase(ex)) {
+				throw notReachable(url, user, password, database, ex);
+			}
+			try {
+				createRoleAndDatabase(adminUrl(url), adminUser, adminPassword, user, password, database);
+			}
+			catch (SQLException adminEx) {
+				IllegalStateException failure = notReachable(url, user, password, database, ex);
+				failure.addSuppressed(adminEx);
+				throw failure;
+			}
+			try (Connection ignored = DriverManager.getConnection(url, user, password)) {
+				return new Server(url, user, password);
+			}
+			catch (SQLException retryEx) {
+				throw notReachable(url, user, password, database, retryEx);
+			}
+		}
+	}
+
+	private static boolean missingRoleOrDatabase(SQLException ex) {
+		// 28000 invalid authorization (no such role), 28P01 wrong password (also what a
+		// missing role gives with password authentication), 3D000 no such database
+		String state = ex.getSQLState();
+		return "28000".equals(state) || "28P01".equals(state) || "3D000".equals(state);
+	}
+
+	private static void createRoleAndDatabase(String adminUrl, String adminUser, String adminPassword, String user,
+			String password, String database) throws SQLException {
+		try (Connection connection = DriverManager.getConnection(adminUrl, adminUser, adminPassword);
+				Statement statement = connection.createStatement()) {
+			if (!exists(connection, "select 1 from pg_roles where rolname = ?", user)) {
+				statement.execute(
+						"create role " + identifier(user) + " login password '" + password.replace("'", "''") + "'");
+			}
+			if (!exists(connection, "select 1 from pg_database where datname = ?", database)) {
+				statement.execute("create database " + identifier(database) + " owner " + identifier(user));
+			}
+		}
+	}
+
+	private static boolean exists(Connection connection, String sql, String name) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(sql)) {
+			statement.setString(1, name);
+			try (ResultSet rs = statement.executeQuery()) {
+				return rs.next();
+			}
+		}
+	}
+
+	private static String identifier(String name) {
+		return "\"" + name.replace("\"", "\"\"") + "\"";
+	}
+
+	private static String adminUrl(String url) {
+		Matcher matcher = DATABASE_IN_URL.matcher(url);
+		if (!matcher.matches()) {
+			throw new IllegalArgumentException("Not a PostgreSQL JDBC URL with a database: " + url);
+		}
+		return url.substring(0, matcher.start(1)) + "postgres" + url.substring(matcher.end(1));
+	}
+
+	static @Nullable String databaseName(String url) {
+		Matcher matcher = DATABASE_IN_URL.matcher(url);
+		return matcher.matches() ? matcher.group(1) : null;
+	}
+
+	private static IllegalStateException notReachable(String url, String user, String password,
+			@Nullable String database, SQLException ex) {
+		String db = (database != null) ? database : "outbox_test";
+		return new IllegalStateException("""
+				PostgreSQL is not reachable at %s as user '%s' (%s),
+				and the role and database could not be created through a superuser
+				(OUTBOX_TEST_PG_ADMIN_USER, default postgres, with trust authentication on localhost).
+				Start PostgreSQL and create them, e.g. `bash .ci/run` does both, or by hand:
+				  pg_ctlcluster --skip-systemctl-redirect 15 main start
+				  psql -U postgres -c "create role %s login password '%s'" -c "create database %s owner %s"
+				or point OUTBOX_TEST_PG_URL / OUTBOX_TEST_PG_USER / OUTBOX_TEST_PG_PASSWORD at another server.
+				""".formatted(url, user, ex.getMessage(), user, password, db, user), ex);
 	}
 
 	static boolean dockerAvailable() {

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -47,6 +49,51 @@ class OrdersApiIntegrationTests {
 		assertThat(response.getStatusCode().value()).isEqualTo(400);
 		assertThat(response.getBody()).contains("An order needs a customer and a positive amount");
 		assertThat(http.get().uri("/orders").retrieve().body(LIST)).hasSize(ordersBefore);
+	}
+
+	@ParameterizedTest
+	@CsvSource(delimiter = '|',
+			textBlock = """
+					too long customer         | {"customer": "%s", "amount": 1}             | at most 255 fit
+					more than two decimals    | {"customer": "alice", "amount": 1.239}     | more than 2 decimals
+					more than ten digits      | {"customer": "alice", "amount": 12345678901} | more than 10 digits before the decimal point
+					blank customer            | {"customer": " ", "amount": 1}             | An order needs a customer
+					""")
+	void invalidOrderIsRejectedWithTheReasonAndStoresNothing(String what, String body, String reason) {
+		RestClient http = RestClient.create("http://localhost:" + this.port);
+		int ordersBefore = http.get().uri("/orders").retrieve().body(LIST).size();
+
+		ResponseEntity<String> response = post(http, body.formatted("c".repeat(300)));
+
+		assertThat(response.getStatusCode().value()).as(what).isEqualTo(400);
+		assertThat(response.getBody()).as(what).contains(reason);
+		assertThat(http.get().uri("/orders").retrieve().body(LIST)).hasSize(ordersBefore);
+	}
+
+	@Test
+	void amountIsStoredAndAnsweredWithTwoDecimals() {
+		RestClient http = RestClient.create("http://localhost:" + this.port);
+		ResponseEntity<String> response = post(http, "{\"customer\": \"bob\", \"amount\": 7.5}");
+		assertThat(response.getStatusCode().value()).isEqualTo(201);
+		assertThat(response.getBody()).contains("\"amount\":7.50");
+	}
+
+	@Test
+	void oversizedBodyIsRefusedBeforeItIsRead() {
+		RestClient http = RestClient.create("http://localhost:" + this.port);
+		String huge = "{\"customer\": \"" + "x".repeat(1024 * 1024) + "\", \"amount\": 1}";
+		assertThat(post(http, huge).getStatusCode().value()).isEqualTo(413);
+	}
+
+	private static ResponseEntity<String> post(RestClient http, String body) {
+		return http.post()
+			.uri("/orders")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(body)
+			.retrieve()
+			.onStatus(HttpStatusCode::isError, (request, resp) -> {
+			})
+			.toEntity(String.class);
 	}
 
 	@Test

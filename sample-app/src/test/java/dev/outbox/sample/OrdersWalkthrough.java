@@ -1,13 +1,16 @@
 package dev.outbox.sample;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
@@ -21,7 +24,7 @@ import static org.awaitility.Awaitility.await;
  * The README's walkthrough of the sample, step by step over HTTP against the running
  * application: place an order, see it listed, watch the shipping consumer create its
  * shipment, redeliver the event and see the duplicate skipped, then ask the actuator's
- * outbox endpoint. Subclasses choose the broker and the servers.
+ * outbox endpoint and the health. Subclasses choose the broker and the servers.
  */
 abstract class OrdersWalkthrough {
 
@@ -94,6 +97,27 @@ abstract class OrdersWalkthrough {
 		assertThat(lookup).isEqualTo(HttpStatus.NOT_FOUND);
 		assertThat(http.delete().uri("/actuator/outbox/{id}", unknown).retrieve().body(OBJECT))
 			.containsEntry("discarded", 0);
+		// an id that is not a UUID is the client's error, whatever the method
+		for (HttpMethod method : List.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE)) {
+			ResponseEntity<String> malformed = http.method(method)
+				.uri("/actuator/outbox/not-a-uuid")
+				.exchange((request, response) -> ResponseEntity.status(response.getStatusCode())
+					.body(new String(response.getBody().readAllBytes(), StandardCharsets.UTF_8)));
+			assertThat(malformed.getStatusCode()).as(method.name()).isEqualTo(HttpStatus.BAD_REQUEST);
+			assertThat(malformed.getBody()).as(method.name()).contains("Not a message id (a UUID)");
+		}
+
+		// 7. the health shows the outbox component with its counts
+		Map<String, Object> health = http.get().uri("/actuator/health").retrieve().body(OBJECT);
+		assertThat(health).containsEntry("status", "UP");
+		assertThat(health).extractingByKey("components")
+			.asInstanceOf(InstanceOfAssertFactories.MAP)
+			.extractingByKey("outbox")
+			.asInstanceOf(InstanceOfAssertFactories.MAP)
+			.containsEntry("status", "UP")
+			.extractingByKey("details")
+			.asInstanceOf(InstanceOfAssertFactories.MAP)
+			.containsEntry("parked", 0);
 	}
 
 	private static List<Map<String, Object>> shipmentsOf(RestClient http, Number orderId) {

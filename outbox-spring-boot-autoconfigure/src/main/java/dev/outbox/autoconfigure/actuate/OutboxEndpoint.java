@@ -14,6 +14,8 @@ import dev.outbox.admin.OutboxAdmin;
 import dev.outbox.admin.OutboxStats;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.Show;
@@ -29,8 +31,13 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * replays one ({@code POST /actuator/outbox/{id}}) or all ({@code POST /actuator/outbox})
  * and discards one ({@code DELETE /actuator/outbox/{id}}). Payloads are shown only as
  * {@code management.endpoint.outbox.show-payload} allows.
+ * <p>
+ * Its access is read-only unless granted: replay and discard change data, so they are
+ * available only with {@code management.endpoint.outbox.access=unrestricted} (or
+ * {@code management.endpoints.access.default=unrestricted}). An id that is not a UUID is
+ * answered with 400.
  */
-@Endpoint(id = "outbox")
+@Endpoint(id = "outbox", defaultAccess = Access.READ_ONLY)
 public class OutboxEndpoint {
 
 	private final OutboxAdmin admin;
@@ -111,7 +118,8 @@ public class OutboxEndpoint {
 			return UUID.fromString(id);
 		}
 		catch (IllegalArgumentException ex) {
-			throw new IllegalArgumentException("Not a message id (a UUID): '" + id + "'", ex);
+			throw new InvalidEndpointRequestException("Not a message id (a UUID): '" + id + "'",
+					"Not a message id (a UUID)", ex);
 		}
 	}
 

@@ -15,6 +15,8 @@ import org.springframework.context.annotation.Bean;
 /**
  * Auto-configuration of the {@code outbox} actuator endpoint; like every endpoint, it is
  * only created when exposed ({@code management.endpoints.web.exposure.include=outbox}).
+ * Its access is read-only by default; replay and discard need
+ * {@code management.endpoint.outbox.access=unrestricted}.
  */
 @AutoConfiguration(afterName = "dev.outbox.autoconfigure.admin.OutboxAdminAutoConfiguration")
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class, OutboxAdmin.class })

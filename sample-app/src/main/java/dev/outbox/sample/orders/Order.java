@@ -19,6 +19,15 @@ import org.jspecify.annotations.Nullable;
 @Table(name = "orders")
 public class Order {
 
+	/** Longest customer name: the {@code orders.customer} column's length. */
+	public static final int MAX_CUSTOMER_LENGTH = 255;
+
+	/** Decimals of an amount: the {@code orders.amount} column's scale. */
+	public static final int AMOUNT_SCALE = 2;
+
+	/** Digits of an amount: the {@code orders.amount} column's precision. */
+	public static final int AMOUNT_PRECISION = 12;
+
 	@Id
 	@GeneratedValue(strategy = GenerationType.IDENTITY)
 	private @Nullable Long id;
@@ -45,15 +54,47 @@ public class Order {
 	}
 
 	/**
-	 * A new order.
-	 * @param customer who placed it
-	 * @param amount its total
+	 * A new order. The amount is stored with exactly {@value #AMOUNT_SCALE} decimals, as
+	 * the column keeps it, so the event built from this order carries the stored value.
+	 * @param customer who placed it: not blank, at most {@value #MAX_CUSTOMER_LENGTH}
+	 * characters
+	 * @param amount its total: positive, at most {@value #AMOUNT_SCALE} decimals and
+	 * {@value #AMOUNT_PRECISION} digits
 	 * @param placedAt when it was placed
+	 * @throws InvalidOrderException if the customer or the amount breaks these rules
 	 */
 	public Order(String customer, BigDecimal amount, Instant placedAt) {
-		this.customer = customer;
-		this.amount = amount;
+		this.customer = checkCustomer(customer);
+		this.amount = normalize(amount);
 		this.placedAt = placedAt;
+	}
+
+	private static String checkCustomer(String customer) {
+		if (customer.isBlank()) {
+			throw new InvalidOrderException("The customer must not be blank");
+		}
+		if (customer.length() > MAX_CUSTOMER_LENGTH) {
+			throw new InvalidOrderException(
+					"The customer has " + customer.length() + " characters, at most " + MAX_CUSTOMER_LENGTH + " fit");
+		}
+		return customer;
+	}
+
+	private static BigDecimal normalize(BigDecimal amount) {
+		if (amount.signum() <= 0) {
+			throw new InvalidOrderException("The amount must be positive, for example 42.50");
+		}
+		BigDecimal stripped = amount.stripTrailingZeros();
+		if (stripped.scale() > AMOUNT_SCALE) {
+			throw new InvalidOrderException(
+					"The amount " + amount.toPlainString() + " has more than " + AMOUNT_SCALE + " decimals");
+		}
+		BigDecimal normalized = stripped.setScale(AMOUNT_SCALE);
+		if (normalized.precision() > AMOUNT_PRECISION) {
+			throw new InvalidOrderException("The amount " + amount.toPlainString() + " has more than "
+					+ (AMOUNT_PRECISION - AMOUNT_SCALE) + " digits before the decimal point");
+		}
+		return normalized;
 	}
 
 	/**

@@ -9,7 +9,9 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -42,6 +44,11 @@ class OrderController {
 		}
 		Order order = this.orders.place(customer, amount);
 		return ResponseEntity.created(URI.create("/orders/" + order.getId())).body(OrderView.of(order));
+	}
+
+	@ExceptionHandler(InvalidOrderException.class)
+	ProblemDetail invalidOrder(InvalidOrderException ex) {
+		return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
 	}
 
 	@GetMapping

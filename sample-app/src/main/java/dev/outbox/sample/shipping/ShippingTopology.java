@@ -42,9 +42,15 @@ class ShippingTopology {
 			return new TopicExchange(OrderService.DESTINATION);
 		}
 
+		/**
+		 * The demo's queue is deleted when the application stops (its consumer leaves),
+		 * so a later run with a fresh database does not ship orders of an earlier one. A
+		 * real consumer's queue is durable and outlives its consumers: messages wait
+		 * there while it is down.
+		 */
 		@Bean
 		Queue shippingQueue(@Value("${sample.shipping.queue}") String name) {
-			return QueueBuilder.durable(name).build();
+			return QueueBuilder.nonDurable(name).autoDelete().build();
 		}
 
 		@Bean
