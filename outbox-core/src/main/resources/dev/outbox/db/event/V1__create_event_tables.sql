@@ -1,7 +1,8 @@
--- Outbox schema. Placeholders: ${event_table} (outbox.table, default outbox_event) and
--- ${processed_table} (outbox.processed-table, default outbox_processed_message). Applied by the
--- starter with its own Flyway history table; teams that manage their schema themselves can run
--- this file with the placeholders replaced.
+-- Event tables of one outbox. Placeholder: ${event_table} (outbox.table, default outbox_event).
+-- Applied by the starter with a Flyway history table of this outbox's own (outbox.flyway.history-table,
+-- default outbox_schema_history for outbox_event, <table>_schema_history for any other table), so
+-- several outboxes can live in one schema. Teams that manage their schema themselves run this file
+-- with the placeholder replaced, and ../processed/V1__create_processed_table.sql.
 
 -- One row per event recorded by Outbox.publish(..) in the business transaction.
 create table ${event_table} (
@@ -48,13 +49,3 @@ create table ${event_table}_instance (
 	instance_id varchar(255) primary key,
 	heartbeat_at timestamptz not null
 );
-
--- Idempotent consumer: message ids already processed, per consumer.
-create table ${processed_table} (
-	consumer varchar(255) not null,
-	message_id varchar(255) not null,
-	processed_at timestamptz not null,
-	primary key (consumer, message_id)
-);
-
-create index ${processed_table}_processed_at_idx on ${processed_table} (processed_at);
