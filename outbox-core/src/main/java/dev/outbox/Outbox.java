@@ -26,8 +26,9 @@ public interface Outbox {
 	 * Record one event in the current transaction.
 	 * @param event the event
 	 * @return the message id assigned to the event
+	 * @throws IllegalArgumentException if the event is {@code null}
 	 * @throws OutboxException if no transaction is active, or the payload cannot be
-	 * serialized or is too large
+	 * serialized, or the event (payload and headers) is over the configured limits
 	 */
 	UUID publish(OutboxEvent event);
 
@@ -36,8 +37,9 @@ public interface Outbox {
 	 * Their order is kept per message key.
 	 * @param events the events
 	 * @return the message ids, in the order of {@code events}
+	 * @throws IllegalArgumentException if the list is or contains {@code null}
 	 * @throws OutboxException if no transaction is active, or a payload cannot be
-	 * serialized or is too large (then none is recorded)
+	 * serialized, or an event is over the configured limits (then none is recorded)
 	 */
 	List<UUID> publishAll(List<OutboxEvent> events);
 

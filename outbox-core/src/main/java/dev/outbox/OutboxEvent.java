@@ -3,9 +3,10 @@ package dev.outbox;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 
 import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.Assert;
 
 /**
  * An event to record in the outbox.
@@ -15,6 +16,9 @@ import org.jspecify.annotations.Nullable;
  * (a Kafka topic or a RabbitMQ exchange), the aggregate id (also the message key, so
  * events of one aggregate are delivered in order) and the payload (serialized as JSON by
  * default). Everything else has a default and can be set with {@link #builder(String)}.
+ * <p>
+ * Every argument is checked where it is passed: a {@code null} (or, for text, blank) one
+ * throws an {@link IllegalArgumentException} naming it.
  *
  * @param destination Kafka topic or RabbitMQ exchange
  * @param routingKey RabbitMQ routing key, or {@code null} for the event type; ignored by
@@ -42,6 +46,8 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 	 * @param payload the payload
 	 * @param headers extra headers
 	 * @param availableAt earliest delivery, or {@code null}
+	 * @throws IllegalArgumentException if a text is {@code null} or blank, the payload or
+	 * headers {@code null}, or a header name blank or value {@code null}
 	 */
 	public OutboxEvent {
 		requireText(destination, "destination");
@@ -49,8 +55,10 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		requireText(aggregateId, "aggregateId");
 		requireText(eventType, "eventType");
 		requireText(key, "key");
-		Objects.requireNonNull(payload, "payload must not be null");
-		headers = Map.copyOf(Objects.requireNonNull(headers, "headers must not be null"));
+		requireNonNull(payload, "payload");
+		requireNonNull(headers, "headers");
+		headers.forEach((name, value) -> requireHeader(name, value));
+		headers = Map.copyOf(headers);
 	}
 
 	/**
@@ -59,6 +67,8 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 	 * @param aggregateId the aggregate id (its {@code toString()}), also the message key
 	 * @param payload the payload
 	 * @return the event
+	 * @throws IllegalArgumentException if an argument is {@code null}, or the destination
+	 * or aggregate id blank
 	 */
 	public static OutboxEvent of(String destination, Object aggregateId, Object payload) {
 		return builder(destination).aggregateId(aggregateId).payload(payload).build();
@@ -68,8 +78,10 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 	 * Start building an event for the given destination.
 	 * @param destination Kafka topic or RabbitMQ exchange
 	 * @return a builder
+	 * @throws IllegalArgumentException if the destination is {@code null} or blank
 	 */
 	public static Builder builder(String destination) {
+		requireText(destination, "destination");
 		return new Builder(destination);
 	}
 
@@ -80,14 +92,22 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 	 * @return the logical type name
 	 */
 	public static String eventTypeOf(Class<?> payloadType) {
+		requireNonNull(payloadType, "payloadType");
 		OutboxEventType annotation = payloadType.getAnnotation(OutboxEventType.class);
 		return (annotation != null) ? annotation.value() : payloadType.getSimpleName();
 	}
 
 	private static void requireText(@Nullable String value, String name) {
-		if (value == null || value.isBlank()) {
-			throw new IllegalArgumentException(name + " must not be null or blank");
-		}
+		Assert.hasText(value, () -> name + " must not be null or blank");
+	}
+
+	private static void requireNonNull(@Nullable Object value, String name) {
+		Assert.notNull(value, () -> name + " must not be null");
+	}
+
+	private static void requireHeader(@Nullable String name, @Nullable String value) {
+		requireText(name, "header name");
+		requireNonNull(value, "value of header '" + name + "'");
 	}
 
 	/**
@@ -123,6 +143,7 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		 * @return this builder
 		 */
 		public Builder routingKey(String routingKey) {
+			requireNonNull(routingKey, "routingKey");
 			this.routingKey = routingKey;
 			return this;
 		}
@@ -134,6 +155,7 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		 * @return this builder
 		 */
 		public Builder aggregate(String aggregateType, Object aggregateId) {
+			requireText(aggregateType, "aggregateType");
 			this.aggregateType = aggregateType;
 			return aggregateId(aggregateId);
 		}
@@ -144,7 +166,10 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		 * @return this builder
 		 */
 		public Builder aggregateId(Object aggregateId) {
-			this.aggregateId = Objects.requireNonNull(aggregateId, "aggregateId must not be null").toString();
+			requireNonNull(aggregateId, "aggregateId");
+			String id = aggregateId.toString();
+			requireText(id, "aggregateId");
+			this.aggregateId = id;
 			return this;
 		}
 
@@ -154,6 +179,7 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		 * @return this builder
 		 */
 		public Builder eventType(String eventType) {
+			requireText(eventType, "eventType");
 			this.eventType = eventType;
 			return this;
 		}
@@ -164,6 +190,7 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		 * @return this builder
 		 */
 		public Builder key(String key) {
+			requireText(key, "key");
 			this.key = key;
 			return this;
 		}
@@ -174,6 +201,7 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		 * @return this builder
 		 */
 		public Builder payload(Object payload) {
+			requireNonNull(payload, "payload");
 			this.payload = payload;
 			return this;
 		}
@@ -185,6 +213,7 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		 * @return this builder
 		 */
 		public Builder header(String name, String value) {
+			requireHeader(name, value);
 			this.headers.put(name, value);
 			return this;
 		}
@@ -195,6 +224,7 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		 * @return this builder
 		 */
 		public Builder availableAt(Instant availableAt) {
+			requireNonNull(availableAt, "availableAt");
 			this.availableAt = availableAt;
 			return this;
 		}

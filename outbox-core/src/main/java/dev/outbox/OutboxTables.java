@@ -1,8 +1,5 @@
 package dev.outbox;
 
-import java.util.Locale;
-import java.util.regex.Pattern;
-
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,21 +19,19 @@ public record OutboxTables(@Nullable String schema, String eventTable, String pr
 	/** Default processed-message table name. */
 	public static final String DEFAULT_PROCESSED_TABLE = "outbox_processed_message";
 
-	private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,47}");
-
 	/**
 	 * Validate the names.
 	 * @param schema the schema, or {@code null}
 	 * @param eventTable the event table
 	 * @param processedTable the processed-message table
-	 * @throws IllegalArgumentException if a name is not a plain lower-case SQL identifier
+	 * @throws IllegalArgumentException if a name breaks the {@link SqlIdentifiers} rule
 	 */
 	public OutboxTables {
 		if (schema != null) {
-			schema = validate(schema, "schema");
+			schema = validate(schema, "schema", "outbox");
 		}
-		eventTable = validate(eventTable, "event table");
-		processedTable = validate(processedTable, "processed-message table");
+		eventTable = validate(eventTable, "eventTable", DEFAULT_EVENT_TABLE);
+		processedTable = validate(processedTable, "processedTable", DEFAULT_PROCESSED_TABLE);
 	}
 
 	/**
@@ -45,17 +40,6 @@ public record OutboxTables(@Nullable String schema, String eventTable, String pr
 	 */
 	public static OutboxTables defaults() {
 		return new OutboxTables(null, DEFAULT_EVENT_TABLE, DEFAULT_PROCESSED_TABLE);
-	}
-
-	/**
-	 * Whether {@code name} is a valid identifier: lower-case letters, digits and
-	 * underscores, starting with a letter or underscore, at most 48 characters (room for
-	 * the suffixes of derived names within PostgreSQL's 63).
-	 * @param name the candidate
-	 * @return whether it is valid
-	 */
-	public static boolean isValidIdentifier(@Nullable String name) {
-		return name != null && IDENTIFIER.matcher(name).matches();
 	}
 
 	/**
@@ -94,14 +78,8 @@ public record OutboxTables(@Nullable String schema, String eventTable, String pr
 		return (this.schema != null) ? this.schema + "." + table : table;
 	}
 
-	private static String validate(@Nullable String name, String what) {
-		String trimmed = (name != null) ? name.trim() : null;
-		if (!isValidIdentifier(trimmed)) {
-			throw new IllegalArgumentException("Invalid " + what + " name '" + name
-					+ "': use a plain SQL identifier of lower-case letters, digits and underscores, starting with a letter or underscore, at most 48 characters (for example '"
-					+ what.toLowerCase(Locale.ROOT).replace(' ', '_').replace("-", "_") + "')");
-		}
-		return trimmed;
+	private static String validate(@Nullable String name, String what, String example) {
+		return SqlIdentifiers.requireValid((name != null) ? name.trim() : null, what, example);
 	}
 
 }

@@ -15,6 +15,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import dev.outbox.OutboxTables;
+import dev.outbox.SqlIdentifiers;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -286,10 +287,13 @@ public final class OutboxAdmin {
 		 * that the relays of every application instance look for them at once; the same
 		 * channel as the outbox writer's (default: none).
 		 * @param notifyChannel the channel, or {@code null} for no notification
+		 * @throws IllegalArgumentException if the channel breaks the
+		 * {@link SqlIdentifiers} rule
 		 * @return this builder
 		 */
 		public Builder notifyChannel(@Nullable String notifyChannel) {
-			this.notifyChannel = notifyChannel;
+			this.notifyChannel = (notifyChannel != null)
+					? SqlIdentifiers.requireValid(notifyChannel, "notifyChannel", "outbox") : null;
 			return this;
 		}
 

@@ -29,6 +29,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.util.Assert;
 
 /**
  * Exactly-once effects on top of at-least-once delivery: runs a message handler at most
@@ -127,7 +128,7 @@ public final class IdempotentConsumer {
 	 * {@link MissingMessageIdPolicy#REJECT}
 	 */
 	public boolean process(String consumer, @Nullable String messageId, Runnable handler) {
-		Objects.requireNonNull(handler, "handler must not be null");
+		Assert.notNull(handler, "handler must not be null");
 		return !call(consumer, messageId, () -> {
 			handler.run();
 			return null;
@@ -147,7 +148,7 @@ public final class IdempotentConsumer {
 	 * {@link MissingMessageIdPolicy#REJECT}
 	 */
 	public <T> Outcome<T> call(String consumer, @Nullable String messageId, Supplier<? extends @Nullable T> handler) {
-		Objects.requireNonNull(handler, "handler must not be null");
+		Assert.notNull(handler, "handler must not be null");
 		try {
 			return invoke(consumer, messageId, handler::get);
 		}
@@ -204,7 +205,7 @@ public final class IdempotentConsumer {
 	 */
 	public <M> List<M> processBatch(String consumer, List<? extends M> messages,
 			Function<? super M, @Nullable String> messageId, Consumer<List<M>> handler) {
-		Objects.requireNonNull(handler, "handler must not be null");
+		Assert.notNull(handler, "handler must not be null");
 		try {
 			return this.<M, @Nullable Object>invokeBatch(consumer, messages, messageId, (fresh) -> {
 				handler.accept(fresh);
@@ -224,6 +225,8 @@ public final class IdempotentConsumer {
 			Function<? super M, @Nullable String> messageId, BatchHandler<M, ? extends @Nullable T> handler)
 			throws Throwable {
 		checkConsumer(consumer);
+		Assert.notNull(messages, "messages must not be null");
+		Assert.notNull(messageId, "messageId must not be null");
 		List<@Nullable String> ids = new ArrayList<>(messages.size());
 		int missing = 0;
 		for (M message : messages) {
@@ -332,6 +335,8 @@ public final class IdempotentConsumer {
 	 * @return whether a record exists
 	 */
 	public boolean isProcessed(String consumer, String messageId) {
+		checkConsumer(consumer);
+		Assert.hasText(messageId, "messageId must not be null or blank");
 		Integer count = this.jdbc.queryForObject(
 				"select count(*) from " + this.table + " where consumer = ? and message_id = ?", Integer.class,
 				consumer, messageId);
@@ -347,6 +352,7 @@ public final class IdempotentConsumer {
 	 * @return the number of rows deleted
 	 */
 	public long purge(Duration retention) {
+		Assert.notNull(retention, "retention must not be null");
 		if (retention.isNegative()) {
 			throw new IllegalArgumentException("retention must not be negative, was " + retention);
 		}
@@ -385,10 +391,11 @@ public final class IdempotentConsumer {
 		}
 	}
 
-	private static void checkConsumer(String consumer) {
-		if (consumer == null || consumer.isBlank() || consumer.length() > MAX_LENGTH) {
-			throw new IllegalArgumentException("Idempotent consumer name must be non-blank and at most " + MAX_LENGTH
-					+ " characters, was '" + consumer + "'");
+	private static void checkConsumer(@Nullable String consumer) {
+		Assert.hasText(consumer, "consumer must not be null or blank");
+		if (consumer.length() > MAX_LENGTH) {
+			throw new IllegalArgumentException("consumer must be at most " + MAX_LENGTH
+					+ " characters (the idempotent consumer's name), was '" + consumer.substring(0, 80) + "...'");
 		}
 	}
 
@@ -472,8 +479,10 @@ public final class IdempotentConsumer {
 		private int purgeBatchSize = DEFAULT_PURGE_BATCH_SIZE;
 
 		private Builder(DataSource dataSource, PlatformTransactionManager transactionManager) {
-			this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
-			this.transactionManager = Objects.requireNonNull(transactionManager, "transactionManager must not be null");
+			Assert.notNull(dataSource, "dataSource must not be null");
+			this.dataSource = dataSource;
+			Assert.notNull(transactionManager, "transactionManager must not be null");
+			this.transactionManager = transactionManager;
 		}
 
 		/**
@@ -482,7 +491,8 @@ public final class IdempotentConsumer {
 		 * @return this builder
 		 */
 		public Builder tables(OutboxTables tables) {
-			this.tables = Objects.requireNonNull(tables, "tables must not be null");
+			Assert.notNull(tables, "tables must not be null");
+			this.tables = tables;
 			return this;
 		}
 
@@ -493,7 +503,8 @@ public final class IdempotentConsumer {
 		 * @return this builder
 		 */
 		public Builder clock(Clock clock) {
-			this.clock = Objects.requireNonNull(clock, "clock must not be null");
+			Assert.notNull(clock, "clock must not be null");
+			this.clock = clock;
 			return this;
 		}
 
@@ -504,7 +515,8 @@ public final class IdempotentConsumer {
 		 * @return this builder
 		 */
 		public Builder missingMessageId(MissingMessageIdPolicy policy) {
-			this.missingMessageId = Objects.requireNonNull(policy, "policy must not be null");
+			Assert.notNull(policy, "policy must not be null");
+			this.missingMessageId = policy;
 			return this;
 		}
 
@@ -514,7 +526,8 @@ public final class IdempotentConsumer {
 		 * @return this builder
 		 */
 		public Builder listener(IdempotentConsumerListener listener) {
-			this.listener = Objects.requireNonNull(listener, "listener must not be null");
+			Assert.notNull(listener, "listener must not be null");
+			this.listener = listener;
 			return this;
 		}
 

@@ -41,6 +41,33 @@ final class HeadersJson {
 		return value.indexOf('\u0000') < 0;
 	}
 
+	/**
+	 * The length of the value in UTF-8, as the brokers carry it, without encoding it.
+	 * @param value the value
+	 * @return its length in bytes
+	 */
+	static int utf8Length(String value) {
+		int length = 0;
+		for (int i = 0; i < value.length(); i++) {
+			char c = value.charAt(i);
+			if (c < 0x80) {
+				length++;
+			}
+			else if (c < 0x800) {
+				length += 2;
+			}
+			else if (Character.isHighSurrogate(c) && i + 1 < value.length()
+					&& Character.isLowSurrogate(value.charAt(i + 1))) {
+				length += 4;
+				i++;
+			}
+			else {
+				length += Character.isSurrogate(c) ? 1 : 3;
+			}
+		}
+		return length;
+	}
+
 	private static void appendString(StringBuilder json, String value) {
 		json.append('"');
 		for (int i = 0; i < value.length(); i++) {

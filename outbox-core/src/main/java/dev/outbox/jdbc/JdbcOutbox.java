@@ -13,7 +13,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -26,6 +25,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.util.Assert;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
@@ -33,6 +33,7 @@ import dev.outbox.Outbox;
 import dev.outbox.OutboxEvent;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
+import dev.outbox.SqlIdentifiers;
 import dev.outbox.json.JacksonPayloadSerializer;
 import dev.outbox.spi.OutboxCommitListener;
 import dev.outbox.spi.OutboxHeaderContributor;
@@ -72,8 +73,19 @@ import dev.outbox.spi.PayloadSerializer;
  */
 public final class JdbcOutbox implements Outbox {
 
-	/** Default largest serialized payload, in bytes (1 MiB). */
-	public static final int DEFAULT_MAX_PAYLOAD_SIZE = 1024 * 1024;
+	/**
+	 * Default largest event, payload and headers together, in bytes (960 KiB): 64 KiB
+	 * under Kafka's default {@code max.request.size} (1 MiB), room for what the relay
+	 * adds to the record (the key and the outbox headers, at most about 5 KiB, and the
+	 * record batch's framing), so an accepted event is never too large to send.
+	 */
+	public static final int DEFAULT_MAX_PAYLOAD_SIZE = 960 * 1024;
+
+	/** Default largest number of headers of an event. */
+	public static final int DEFAULT_MAX_HEADERS = 64;
+
+	/** Default largest header, name and value together, in bytes (8 KiB). */
+	public static final int DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
 
 	/** Default channel of the PostgreSQL notification sent on commit. */
 	public static final String DEFAULT_NOTIFY_CHANNEL = "outbox";
@@ -90,8 +102,6 @@ public final class JdbcOutbox implements Outbox {
 
 	private static final long WRITERS_LOCK_PREFIX = 0x6F75_7462_0000_0000L;
 
-	private static final int MAX_CHANNEL_LENGTH = 63;
-
 	private static final Log logger = LogFactory.getLog(JdbcOutbox.class);
 
 	private static final String COLUMNS = "id, aggregate_type, aggregate_id, event_type, destination, routing_key, "
@@ -104,6 +114,10 @@ public final class JdbcOutbox implements Outbox {
 	private final PayloadSerializer serializer;
 
 	private final int maxPayloadSize;
+
+	private final int maxHeaders;
+
+	private final int maxHeaderSize;
 
 	private final int partitions;
 
@@ -132,6 +146,8 @@ public final class JdbcOutbox implements Outbox {
 		this.tables = builder.tables;
 		this.serializer = builder.serializer;
 		this.maxPayloadSize = builder.maxPayloadSize;
+		this.maxHeaders = builder.maxHeaders;
+		this.maxHeaderSize = builder.maxHeaderSize;
 		this.partitions = builder.partitions;
 		this.clock = builder.clock;
 		this.commitListeners = List.copyOf(builder.commitListeners);
@@ -185,7 +201,7 @@ public final class JdbcOutbox implements Outbox {
 
 	@Override
 	public UUID publish(OutboxEvent event) {
-		Objects.requireNonNull(event, "event must not be null");
+		Assert.notNull(event, "event must not be null");
 		requireTransaction();
 		Instant now = this.clock.instant();
 		Row row = toRow(event, now);
@@ -195,7 +211,8 @@ public final class JdbcOutbox implements Outbox {
 
 	@Override
 	public List<UUID> publishAll(List<OutboxEvent> events) {
-		Objects.requireNonNull(events, "events must not be null");
+		Assert.notNull(events, "events must not be null");
+		Assert.noNullElements(events, "events must not contain null");
 		requireTransaction();
 		if (events.isEmpty()) {
 			return List.of();
@@ -203,7 +220,7 @@ public final class JdbcOutbox implements Outbox {
 		Instant now = this.clock.instant();
 		List<Row> rows = new ArrayList<>(events.size());
 		for (OutboxEvent event : events) {
-			rows.add(toRow(Objects.requireNonNull(event, "events must not contain null"), now));
+			rows.add(toRow(event, now));
 		}
 		write(rows, now);
 		return rows.stream().map(Row::id).toList();
@@ -237,13 +254,7 @@ public final class JdbcOutbox implements Outbox {
 		checkLength(event, "eventType", event.eventType());
 		checkLength(event, "key", event.key());
 		Map<String, String> headers = headers(event);
-		for (Map.Entry<String, String> header : headers.entrySet()) {
-			if (!HeadersJson.isStorable(header.getKey()) || !HeadersJson.isStorable(header.getValue())) {
-				throw new OutboxException("Header '" + header.getKey().replace('\u0000', '?') + "' of event type '"
-						+ event.eventType() + "' for destination '" + event.destination()
-						+ "' contains a NUL character, which PostgreSQL jsonb cannot store: remove it");
-			}
-		}
+		long headersSize = checkHeaders(event, headers);
 		byte[] payload;
 		try {
 			payload = this.serializer.serialize(event.payload());
@@ -255,11 +266,12 @@ public final class JdbcOutbox implements Outbox {
 					+ this.serializer.getClass().getSimpleName() + " (" + ex.getClass().getName()
 					+ "): make the payload serializable, or configure another PayloadSerializer", ex);
 		}
-		if (payload.length > this.maxPayloadSize) {
-			throw new OutboxException("The payload of event type '" + event.eventType() + "' for destination '"
-					+ event.destination() + "' is " + payload.length + " bytes, over the limit of "
-					+ this.maxPayloadSize + " bytes (outbox.max-payload-size): send a smaller payload, for "
-					+ "example a reference to the data, or raise the limit");
+		if (payload.length + headersSize > this.maxPayloadSize) {
+			throw new OutboxException("The event of type '" + abbreviate(event.eventType()) + "' for destination '"
+					+ abbreviate(event.destination()) + "' is " + (payload.length + headersSize) + " bytes (payload "
+					+ payload.length + ", headers " + headersSize + "), over the limit of " + this.maxPayloadSize
+					+ " bytes (outbox.max-payload-size): send a smaller payload, for example a reference to the "
+					+ "data, or raise the limit within what the broker accepts");
 		}
 		Instant availableAt = (event.availableAt() != null) ? event.availableAt() : now;
 		return new Row(this.ids.next(), event, Partitions.of(event.key(), this.partitions), payload,
@@ -276,6 +288,37 @@ public final class JdbcOutbox implements Outbox {
 		}
 		headers.putAll(event.headers());
 		return headers;
+	}
+
+	/**
+	 * Checks the headers against the limits and what {@code jsonb} can store; returns
+	 * their size, names and values in UTF-8 bytes. Values are never quoted: they may hold
+	 * secrets.
+	 */
+	private long checkHeaders(OutboxEvent event, Map<String, String> headers) {
+		if (headers.size() > this.maxHeaders) {
+			throw new OutboxException("The event of type '" + abbreviate(event.eventType()) + "' for destination '"
+					+ abbreviate(event.destination()) + "' has " + headers.size() + " headers, over the limit of "
+					+ this.maxHeaders + " (outbox.max-headers): send fewer headers, or raise the limit");
+		}
+		long total = 0;
+		for (Map.Entry<String, String> header : headers.entrySet()) {
+			String name = abbreviate(header.getKey().replace('\u0000', '?'));
+			if (!HeadersJson.isStorable(header.getKey()) || !HeadersJson.isStorable(header.getValue())) {
+				throw new OutboxException("Header '" + name + "' of event type '" + abbreviate(event.eventType())
+						+ "' for destination '" + abbreviate(event.destination())
+						+ "' contains a NUL character, which PostgreSQL jsonb cannot store: remove it");
+			}
+			long size = HeadersJson.utf8Length(header.getKey()) + HeadersJson.utf8Length(header.getValue());
+			if (size > this.maxHeaderSize) {
+				throw new OutboxException("Header '" + name + "' of event type '" + abbreviate(event.eventType())
+						+ "' for destination '" + abbreviate(event.destination()) + "' is " + size
+						+ " bytes (name and value), over the limit of " + this.maxHeaderSize
+						+ " bytes (outbox.max-header-size): send a shorter header, or raise the limit");
+			}
+			total += size;
+		}
+		return total;
 	}
 
 	private static void checkLength(OutboxEvent event, String name, @Nullable String value) {
@@ -540,6 +583,10 @@ public final class JdbcOutbox implements Outbox {
 
 		private int maxPayloadSize = DEFAULT_MAX_PAYLOAD_SIZE;
 
+		private int maxHeaders = DEFAULT_MAX_HEADERS;
+
+		private int maxHeaderSize = DEFAULT_MAX_HEADER_SIZE;
+
 		private int partitions = Partitions.DEFAULT_COUNT;
 
 		private Clock clock = Clock.systemUTC();
@@ -551,7 +598,8 @@ public final class JdbcOutbox implements Outbox {
 		private @Nullable String notifyChannel = DEFAULT_NOTIFY_CHANNEL;
 
 		private Builder(DataSource dataSource) {
-			this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+			Assert.notNull(dataSource, "dataSource must not be null");
+			this.dataSource = dataSource;
 			this.serializer = new JacksonPayloadSerializer();
 		}
 
@@ -561,7 +609,8 @@ public final class JdbcOutbox implements Outbox {
 		 * @return this builder
 		 */
 		public Builder tables(OutboxTables tables) {
-			this.tables = Objects.requireNonNull(tables, "tables must not be null");
+			Assert.notNull(tables, "tables must not be null");
+			this.tables = tables;
 			return this;
 		}
 
@@ -571,13 +620,17 @@ public final class JdbcOutbox implements Outbox {
 		 * @return this builder
 		 */
 		public Builder serializer(PayloadSerializer serializer) {
-			this.serializer = Objects.requireNonNull(serializer, "serializer must not be null");
+			Assert.notNull(serializer, "serializer must not be null");
+			this.serializer = serializer;
 			return this;
 		}
 
 		/**
-		 * Set the largest serialized payload accepted, in bytes (default:
-		 * {@link #DEFAULT_MAX_PAYLOAD_SIZE}). A larger payload fails the publish call.
+		 * Set the largest event accepted, in bytes: the serialized payload plus the
+		 * headers' names and values in UTF-8 (default:
+		 * {@link #DEFAULT_MAX_PAYLOAD_SIZE}). A larger event fails the publish call. Keep
+		 * it under what the broker accepts (Kafka's {@code max.request.size}), less room
+		 * for the key and the relay's headers.
 		 * @param bytes the limit, at least 1
 		 * @return this builder
 		 */
@@ -586,6 +639,36 @@ public final class JdbcOutbox implements Outbox {
 				throw new IllegalArgumentException("maxPayloadSize must be at least 1 byte, was " + bytes);
 			}
 			this.maxPayloadSize = bytes;
+			return this;
+		}
+
+		/**
+		 * Set the largest number of headers of an event, those of the
+		 * {@link OutboxHeaderContributor header contributors} included (default:
+		 * {@link #DEFAULT_MAX_HEADERS}). An event with more fails the publish call.
+		 * @param count the limit, at least 0
+		 * @return this builder
+		 */
+		public Builder maxHeaders(int count) {
+			if (count < 0) {
+				throw new IllegalArgumentException("maxHeaders must not be negative, was " + count);
+			}
+			this.maxHeaders = count;
+			return this;
+		}
+
+		/**
+		 * Set the largest header, its name and value in UTF-8 bytes (default:
+		 * {@link #DEFAULT_MAX_HEADER_SIZE}). An event with a larger one fails the publish
+		 * call.
+		 * @param bytes the limit, at least 1
+		 * @return this builder
+		 */
+		public Builder maxHeaderSize(int bytes) {
+			if (bytes < 1) {
+				throw new IllegalArgumentException("maxHeaderSize must be at least 1 byte, was " + bytes);
+			}
+			this.maxHeaderSize = bytes;
 			return this;
 		}
 
@@ -609,7 +692,8 @@ public final class JdbcOutbox implements Outbox {
 		 * @return this builder
 		 */
 		public Builder clock(Clock clock) {
-			this.clock = Objects.requireNonNull(clock, "clock must not be null");
+			Assert.notNull(clock, "clock must not be null");
+			this.clock = clock;
 			return this;
 		}
 
@@ -620,6 +704,8 @@ public final class JdbcOutbox implements Outbox {
 		 * @return this builder
 		 */
 		public Builder commitListeners(List<OutboxCommitListener> listeners) {
+			Assert.notNull(listeners, "listeners must not be null");
+			Assert.noNullElements(listeners, "listeners must not contain null");
 			this.commitListeners = List.copyOf(listeners);
 			return this;
 		}
@@ -631,6 +717,8 @@ public final class JdbcOutbox implements Outbox {
 		 * @return this builder
 		 */
 		public Builder headerContributors(List<OutboxHeaderContributor> contributors) {
+			Assert.notNull(contributors, "contributors must not be null");
+			Assert.noNullElements(contributors, "contributors must not contain null");
 			this.headerContributors = List.copyOf(contributors);
 			return this;
 		}
@@ -639,15 +727,14 @@ public final class JdbcOutbox implements Outbox {
 		 * Set the PostgreSQL channel notified once per transaction that recorded events
 		 * (delivered at commit), or {@code null} or empty to send no notification
 		 * (default: {@link #DEFAULT_NOTIFY_CHANNEL}).
-		 * @param channel the channel, at most 63 characters
+		 * @param channel the channel, by the {@link SqlIdentifiers} rule (the relay's
+		 * {@code LISTEN} must name the same channel)
 		 * @return this builder
+		 * @throws IllegalArgumentException if the channel breaks the rule
 		 */
 		public Builder notifyChannel(@Nullable String channel) {
-			if (channel != null && channel.length() > MAX_CHANNEL_LENGTH) {
-				throw new IllegalArgumentException(
-						"notifyChannel must be at most " + MAX_CHANNEL_LENGTH + " characters, was '" + channel + "'");
-			}
-			this.notifyChannel = (channel == null || channel.isEmpty()) ? null : channel;
+			this.notifyChannel = (channel == null || channel.isEmpty()) ? null
+					: SqlIdentifiers.requireValid(channel, "notifyChannel", DEFAULT_NOTIFY_CHANNEL);
 			return this;
 		}
 

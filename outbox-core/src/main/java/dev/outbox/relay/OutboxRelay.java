@@ -28,6 +28,7 @@ import java.util.function.DoubleSupplier;
 import javax.sql.DataSource;
 
 import dev.outbox.OutboxTables;
+import dev.outbox.SqlIdentifiers;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxSender;
@@ -199,11 +200,8 @@ public final class OutboxRelay {
 		this.purgeInterval = requirePositive(builder.purgeInterval, "purge interval");
 		this.purgeBatchSize = requirePositive(builder.purgeBatchSize, "purge batch size");
 		this.instanceId = (builder.instanceId != null) ? builder.instanceId : defaultInstanceId();
-		if (builder.notifyChannel != null && !OutboxTables.isValidIdentifier(builder.notifyChannel)) {
-			throw new IllegalArgumentException(
-					"Invalid notify channel '" + builder.notifyChannel + "': use a plain lower-case SQL identifier");
-		}
-		this.notifyChannel = builder.notifyChannel;
+		this.notifyChannel = (builder.notifyChannel != null)
+				? SqlIdentifiers.requireValid(builder.notifyChannel, "notifyChannel", "outbox") : null;
 		this.clock = builder.clock;
 		this.random = builder.random;
 		this.failureWarnings = new FailureWarnings(this.clock, FAILURE_WARNING_INTERVAL);

@@ -373,9 +373,9 @@ class IdempotentConsumerIntegrationTests {
 	@Test
 	void invalidConsumerNameIsRejected() {
 		assertThatIllegalArgumentException().isThrownBy(() -> this.consumer.process(" ", "m1", () -> {
-		})).withMessageContaining("consumer name");
+		})).withMessageContaining("consumer must not be null or blank");
 		assertThatIllegalArgumentException().isThrownBy(() -> this.consumer.process("x".repeat(256), "m1", () -> {
-		}));
+		})).withMessageContaining("consumer must be at most 255 characters");
 	}
 
 	private void awaitBlockedOnLock() {

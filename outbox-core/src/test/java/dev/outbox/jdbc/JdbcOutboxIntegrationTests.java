@@ -44,6 +44,7 @@ import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
 import dev.outbox.spi.OutboxCommitListener;
 import dev.outbox.spi.Partitions;
+import dev.outbox.spi.PayloadSerializer;
 import dev.outbox.test.TestPostgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -256,6 +257,110 @@ class JdbcOutboxIntegrationTests {
 			.withMessageNotContaining("s3cr3t");
 		assertThat(count("orders")).isZero();
 		assertThat(count("outbox_event")).isZero();
+	}
+
+	@Test
+	void headersCountTowardsTheSizeLimit() {
+		JdbcOutbox outbox = outbox().maxPayloadSize(100).build();
+		String secret = "s3cr3t-".repeat(14);
+		OutboxEvent event = OutboxEvent.builder("orders")
+			.aggregateId(1)
+			.eventType("order-noted")
+			.payload("x")
+			.header("token", secret)
+			.build();
+		assertThatExceptionOfType(OutboxException.class)
+			.isThrownBy(() -> transactions.executeWithoutResult((status) -> {
+				jdbc.update("insert into orders values (1, 10)");
+				outbox.publish(event);
+			}))
+			.withMessageContaining("'order-noted'")
+			.withMessageContaining("is 106 bytes (payload 3, headers 103)")
+			.withMessageContaining("limit of 100 bytes (outbox.max-payload-size)")
+			.withMessageNotContaining("s3cr3t");
+		assertThat(count("orders")).isZero();
+		assertThat(count("outbox_event")).isZero();
+		// the same event without the header fits
+		transactions.executeWithoutResult((status) -> outbox.publish(OutboxEvent.of("orders", 1, "x")));
+		assertThat(count("outbox_event")).isOne();
+	}
+
+	@Test
+	void eventAtTheSizeLimitIsAcceptedAndOneByteMoreIsNot() {
+		JdbcOutbox outbox = outbox().maxPayloadSize(20).build();
+		// payload "\"ab\"" is 4 bytes, header "h" + "é" x 7 is 1 + 14 bytes: 19
+		OutboxEvent fits = OutboxEvent.builder("orders")
+			.aggregateId(1)
+			.payload("ab")
+			.header("h", "é".repeat(7))
+			.build();
+		OutboxEvent over = OutboxEvent.builder("orders")
+			.aggregateId(1)
+			.payload("ab")
+			.header("hh", "é".repeat(8))
+			.build();
+		transactions.executeWithoutResult((status) -> outbox.publish(fits));
+		assertThatExceptionOfType(OutboxException.class)
+			.isThrownBy(() -> transactions.executeWithoutResult((status) -> outbox.publish(over)))
+			.withMessageContaining("is 22 bytes (payload 4, headers 18)");
+		assertThat(count("outbox_event")).isOne();
+	}
+
+	@Test
+	void tooManyHeadersAreRejectedNamingTheProperty() {
+		JdbcOutbox outbox = outbox().maxHeaders(2)
+			.headerContributors(List.of((event) -> Map.of("traceparent", "00-abc-def-01")))
+			.build();
+		transactions.executeWithoutResult((status) -> outbox
+			.publish(OutboxEvent.builder("orders").aggregateId(1).payload("x").header("tenant", "acme").build()));
+		assertThatExceptionOfType(OutboxException.class)
+			.isThrownBy(() -> transactions
+				.executeWithoutResult((status) -> outbox.publishAll(List.of(OutboxEvent.of("orders", 2, "x"),
+						OutboxEvent.builder("orders")
+							.aggregateId(3)
+							.eventType("order-noted")
+							.payload("x")
+							.header("tenant", "acme")
+							.header("region", "eu")
+							.build()))))
+			.withMessageContaining("'order-noted'")
+			.withMessageContaining("has 3 headers, over the limit of 2 (outbox.max-headers)");
+		assertThat(count("outbox_event")).isOne();
+	}
+
+	@Test
+	void oversizeHeaderIsRejectedNamingThePropertyAndNotTheValue() {
+		JdbcOutbox outbox = outbox().maxHeaderSize(16).build();
+		transactions.executeWithoutResult((status) -> outbox
+			.publish(OutboxEvent.builder("orders").aggregateId(1).payload("x").header("h", "e".repeat(15)).build()));
+		assertThatExceptionOfType(OutboxException.class)
+			.isThrownBy(() -> transactions.executeWithoutResult((status) -> outbox
+				.publish(OutboxEvent.builder("orders").aggregateId(2).payload("x").header("h", "é".repeat(8)).build())))
+			.withMessageContaining("Header 'h'")
+			.withMessageContaining("is 17 bytes (name and value), over the limit of 16 bytes (outbox.max-header-size)")
+			.withMessageNotContaining("é");
+		assertThat(count("outbox_event")).isOne();
+	}
+
+	@Test
+	void defaultLimitsAcceptAnEventUpTo960KiBAndRejectKafkasDefaultRequestSize() {
+		String header = "h".repeat(8 * 1024 - 1);
+		byte[] largest = new byte[960 * 1024 - 8 * 1024];
+		OutboxEvent accepted = OutboxEvent.builder("orders")
+			.aggregateId(1)
+			.payload(new RawPayload(largest))
+			.header("a", header)
+			.build();
+		OutboxEvent rejected = OutboxEvent.builder("orders")
+			.aggregateId(2)
+			.payload(new RawPayload(new byte[1024 * 1024]))
+			.build();
+		JdbcOutbox raw = outbox().serializer(new RawSerializer()).build();
+		transactions.executeWithoutResult((status) -> raw.publish(accepted));
+		assertThatExceptionOfType(OutboxException.class)
+			.isThrownBy(() -> transactions.executeWithoutResult((status) -> raw.publish(rejected)))
+			.withMessageContaining("over the limit of " + (960 * 1024) + " bytes");
+		assertThat(count("outbox_event")).isOne();
 	}
 
 	@Test
@@ -552,6 +657,24 @@ class JdbcOutboxIntegrationTests {
 			return sql.toInstant();
 		}
 		return ((OffsetDateTime) timestamp).toInstant().truncatedTo(ChronoUnit.MICROS);
+	}
+
+	/** Bytes sent as they are, to size a payload exactly. */
+	record RawPayload(byte[] bytes) {
+	}
+
+	static final class RawSerializer implements PayloadSerializer {
+
+		@Override
+		public byte[] serialize(Object payload) {
+			return ((RawPayload) payload).bytes();
+		}
+
+		@Override
+		public String contentType() {
+			return "application/octet-stream";
+		}
+
 	}
 
 	@OutboxEventType("order-placed")

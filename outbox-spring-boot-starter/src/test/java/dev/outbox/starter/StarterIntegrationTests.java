@@ -67,7 +67,7 @@ class StarterIntegrationTests {
 		// Boot's own Flyway is not switched on by the starter: no history table of the
 		// application's migrations appears next to the outbox's own
 		assertThat(tables()).containsExactlyInAnyOrder("outbox_event", "outbox_event_lease", "outbox_event_instance",
-				"outbox_processed_message", "outbox_schema_history");
+				"outbox_processed_message", "outbox_schema_history", "outbox_processed_message_schema_history");
 	}
 
 	@Test

@@ -272,17 +272,30 @@ public final class TestPostgres {
 
 		/**
 		 * Create the outbox tables in this schema with the migrations the starter ships
-		 * ({@code classpath:dev/outbox/db/migration}, which must be on the test
-		 * classpath), the default table names and the outbox's own history table.
+		 * ({@code classpath:dev/outbox/db/event} and
+		 * {@code classpath:dev/outbox/db/processed}, which must be on the test
+		 * classpath), the default table names and the starter's default history tables.
 		 * @param dataSource a data source on this schema
 		 */
 		public void migrateOutboxSchema(DataSource dataSource) {
+			Map<String, String> placeholders = Map.of("event_table", "outbox_event", "processed_table",
+					"outbox_processed_message");
 			Flyway.configure()
 				.dataSource(dataSource)
 				.schemas(this.schema)
-				.locations("classpath:dev/outbox/db/migration")
+				.locations("classpath:dev/outbox/db/event")
 				.table("outbox_schema_history")
-				.placeholders(Map.of("event_table", "outbox_event", "processed_table", "outbox_processed_message"))
+				.placeholders(placeholders)
+				.load()
+				.migrate();
+			Flyway.configure()
+				.dataSource(dataSource)
+				.schemas(this.schema)
+				.locations("classpath:dev/outbox/db/processed")
+				.table("outbox_processed_message_schema_history")
+				.placeholders(placeholders)
+				.baselineOnMigrate(true)
+				.baselineVersion("0")
 				.load()
 				.migrate();
 		}

@@ -5,8 +5,10 @@ import java.time.Clock;
 import javax.sql.DataSource;
 
 import dev.outbox.OutboxTables;
+import dev.outbox.SqlIdentifiers;
 import dev.outbox.admin.OutboxAdmin;
 import dev.outbox.autoconfigure.jdbc.OutboxProperties;
+import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.relay.OutboxRelay;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -15,6 +17,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -35,9 +38,18 @@ public final class OutboxAdminAutoConfiguration {
 			ObjectProvider<Clock> clock, ObjectProvider<OutboxProperties> properties) {
 		OutboxProperties outbox = properties.getIfAvailable();
 		String channel = (outbox != null) ? outbox.getNotifyChannel() : null;
+		if (channel != null && channel.isBlank()) {
+			channel = null;
+		}
+		String reason = (channel != null)
+				? SqlIdentifiers.invalidReason(channel, "outbox.notify-channel", JdbcOutbox.DEFAULT_NOTIFY_CHANNEL)
+				: null;
+		if (reason != null) {
+			throw new InvalidConfigurationPropertyValueException("outbox.notify-channel", channel, reason);
+		}
 		return OutboxAdmin.builder(dataSource, tables)
 			.clock(clock.getIfUnique(Clock::systemUTC))
-			.notifyChannel((channel != null && !channel.isBlank()) ? channel : null)
+			.notifyChannel(channel)
 			.onReplay(() -> relay.ifAvailable(OutboxRelay::wakeUp))
 			.build();
 	}

@@ -23,9 +23,11 @@ import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfigu
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.util.unit.DataSize;
 
 import dev.outbox.Outbox;
 import dev.outbox.OutboxTables;
+import dev.outbox.SqlIdentifiers;
 import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.json.JacksonPayloadSerializer;
 import dev.outbox.spi.OutboxCommitListener;
@@ -51,8 +53,6 @@ import dev.outbox.spi.PayloadSerializer;
 @EnableConfigurationProperties(OutboxProperties.class)
 @Import(DatabaseInitializationDependencyConfigurer.class)
 public final class OutboxJdbcAutoConfiguration {
-
-	private static final int MAX_NOTIFY_CHANNEL_LENGTH = 63;
 
 	@Bean
 	@ConditionalOnMissingBean
@@ -86,7 +86,9 @@ public final class OutboxJdbcAutoConfiguration {
 		return JdbcOutbox.builder(dataSource)
 			.tables(tables)
 			.serializer(serializer)
-			.maxPayloadSize(maxPayloadSize(properties))
+			.maxPayloadSize(bytes("outbox.max-payload-size", properties.getMaxPayloadSize(), "960KB"))
+			.maxHeaders(maxHeaders(properties))
+			.maxHeaderSize(bytes("outbox.max-header-size", properties.getMaxHeaderSize(), "8KB"))
 			.partitions(partitions(properties))
 			.notifyChannel(notifyChannel(properties))
 			.commitListeners(commitListeners.orderedStream().toList())
@@ -95,23 +97,33 @@ public final class OutboxJdbcAutoConfiguration {
 			.build();
 	}
 
+	/**
+	 * Checks a name by the {@link SqlIdentifiers} rule, failing start-up naming the
+	 * property and the fix.
+	 */
 	private static @Nullable String identifier(String property, @Nullable String value, String example) {
-		if (value == null || OutboxTables.isValidIdentifier(value.trim())) {
-			return value;
+		String reason = (value != null) ? SqlIdentifiers.invalidReason(value.trim(), property, example) : null;
+		if (reason != null) {
+			throw new InvalidConfigurationPropertyValueException(property, value, reason);
 		}
-		throw new InvalidConfigurationPropertyValueException(property, value,
-				"It must be a plain SQL identifier: lower-case letters, digits and underscores, starting with a "
-						+ "letter or underscore, at most 48 characters. Set " + property
-						+ " to such a name, for example '" + example + "'.");
+		return (value != null) ? value.trim() : null;
 	}
 
-	private static int maxPayloadSize(OutboxProperties properties) {
-		long bytes = properties.getMaxPayloadSize().toBytes();
+	private static int bytes(String property, DataSize size, String example) {
+		long bytes = size.toBytes();
 		if (bytes < 1 || bytes > Integer.MAX_VALUE) {
-			throw new InvalidConfigurationPropertyValueException("outbox.max-payload-size",
-					properties.getMaxPayloadSize(), "It must be between 1B and 2GB, for example 1MB.");
+			throw new InvalidConfigurationPropertyValueException(property, size,
+					"It must be between 1B and 2GB, for example " + example + ".");
 		}
 		return (int) bytes;
+	}
+
+	private static int maxHeaders(OutboxProperties properties) {
+		if (properties.getMaxHeaders() < 0) {
+			throw new InvalidConfigurationPropertyValueException("outbox.max-headers", properties.getMaxHeaders(),
+					"It must not be negative, for example " + JdbcOutbox.DEFAULT_MAX_HEADERS + ".");
+		}
+		return properties.getMaxHeaders();
 	}
 
 	private static int partitions(OutboxProperties properties) {
@@ -127,10 +139,11 @@ public final class OutboxJdbcAutoConfiguration {
 		if (channel == null || channel.isBlank()) {
 			return null;
 		}
-		if (channel.length() > MAX_NOTIFY_CHANNEL_LENGTH) {
+		String reason = SqlIdentifiers.invalidReason(channel, "outbox.notify-channel",
+				JdbcOutbox.DEFAULT_NOTIFY_CHANNEL);
+		if (reason != null) {
 			throw new InvalidConfigurationPropertyValueException("outbox.notify-channel", channel,
-					"It must be at most " + MAX_NOTIFY_CHANNEL_LENGTH
-							+ " characters (a PostgreSQL identifier), or empty to send no notification.");
+					reason + " Or leave it empty to send no notification.");
 		}
 		return channel;
 	}
@@ -144,9 +157,13 @@ public final class OutboxJdbcAutoConfiguration {
 		@ConditionalOnMissingBean
 		OutboxSchemaInitializer outboxSchemaInitializer(DataSource dataSource, OutboxTables tables,
 				OutboxProperties properties) {
-			String historyTable = identifier("outbox.flyway.history-table", properties.getFlyway().getHistoryTable(),
-					"outbox_schema_history");
-			return new OutboxSchemaInitializer(dataSource, tables, historyTable.trim());
+			String historyTable = properties.getFlyway().getHistoryTable();
+			if (historyTable != null && !historyTable.isBlank()) {
+				historyTable = identifier("outbox.flyway.history-table", historyTable,
+						OutboxSchemaInitializer.defaultHistoryTable(tables));
+			}
+			return new OutboxSchemaInitializer(dataSource, tables,
+					(historyTable != null && !historyTable.isBlank()) ? historyTable : null);
 		}
 
 	}
@@ -166,7 +183,8 @@ public final class OutboxJdbcAutoConfiguration {
 					"Flyway is not on the class path, so the outbox tables cannot be created. Add "
 							+ "org.flywaydb:flyway-database-postgresql (the starter brings it unless it was excluded), "
 							+ "or set outbox.flyway.enabled=false and create the tables yourself with the SQL in "
-							+ "dev/outbox/db/migration/V1__create_outbox_tables.sql of outbox-core.");
+							+ "dev/outbox/db/event/V1__create_event_tables.sql and "
+							+ "dev/outbox/db/processed/V1__create_processed_table.sql of outbox-core.");
 		}
 
 	}

@@ -44,15 +44,28 @@ public class OutboxProperties {
 	private int partitions = Partitions.DEFAULT_COUNT;
 
 	/**
-	 * Largest serialized payload accepted by Outbox.publish; a larger one fails the call
-	 * and so the transaction.
+	 * Largest event accepted by Outbox.publish: the serialized payload plus the headers'
+	 * names and values (UTF-8); a larger one fails the call and so the transaction. Keep
+	 * it 64KB under what the broker accepts (the relay's Kafka producer max.request.size,
+	 * 1MB by default), room for the key and the relay's own headers.
 	 */
 	private DataSize maxPayloadSize = DataSize.ofBytes(JdbcOutbox.DEFAULT_MAX_PAYLOAD_SIZE);
 
 	/**
+	 * Largest number of headers of an event accepted by Outbox.publish, contributed ones
+	 * (trace context) included.
+	 */
+	private int maxHeaders = JdbcOutbox.DEFAULT_MAX_HEADERS;
+
+	/**
+	 * Largest header accepted by Outbox.publish, its name and value (UTF-8) together.
+	 */
+	private DataSize maxHeaderSize = DataSize.ofBytes(JdbcOutbox.DEFAULT_MAX_HEADER_SIZE);
+
+	/**
 	 * PostgreSQL channel notified (pg_notify) on commit of a transaction that recorded
-	 * events, so relays in other processes wake up at once. Empty to send no
-	 * notification.
+	 * events, so relays in other processes wake up at once; the relays listen on it. A
+	 * plain lower-case SQL identifier. Empty to send no notification.
 	 */
 	private String notifyChannel = JdbcOutbox.DEFAULT_NOTIFY_CHANNEL;
 
@@ -106,6 +119,22 @@ public class OutboxProperties {
 		this.maxPayloadSize = maxPayloadSize;
 	}
 
+	public int getMaxHeaders() {
+		return this.maxHeaders;
+	}
+
+	public void setMaxHeaders(int maxHeaders) {
+		this.maxHeaders = maxHeaders;
+	}
+
+	public DataSize getMaxHeaderSize() {
+		return this.maxHeaderSize;
+	}
+
+	public void setMaxHeaderSize(DataSize maxHeaderSize) {
+		this.maxHeaderSize = maxHeaderSize;
+	}
+
 	public String getNotifyChannel() {
 		return this.notifyChannel;
 	}
@@ -130,10 +159,13 @@ public class OutboxProperties {
 		private boolean enabled = true;
 
 		/**
-		 * Name of the Flyway schema history table of the outbox migrations, kept apart
-		 * from the application's own.
+		 * Name of the Flyway schema history table of the event tables' migrations, kept
+		 * apart from the application's own. By default "outbox_schema_history" for the
+		 * default outbox.table, "<outbox.table>_schema_history" for any other, so that
+		 * several outboxes in one schema each have their own. The processed-message table
+		 * has its own history, "<outbox.processed-table>_schema_history".
 		 */
-		private String historyTable = "outbox_schema_history";
+		private @Nullable String historyTable;
 
 		public boolean isEnabled() {
 			return this.enabled;
@@ -143,11 +175,11 @@ public class OutboxProperties {
 			this.enabled = enabled;
 		}
 
-		public String getHistoryTable() {
+		public @Nullable String getHistoryTable() {
 			return this.historyTable;
 		}
 
-		public void setHistoryTable(String historyTable) {
+		public void setHistoryTable(@Nullable String historyTable) {
 			this.historyTable = historyTable;
 		}
 

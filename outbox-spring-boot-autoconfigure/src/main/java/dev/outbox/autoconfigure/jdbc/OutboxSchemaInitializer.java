@@ -4,23 +4,56 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.InitializingBean;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 import dev.outbox.OutboxTables;
 
 /**
- * Creates and upgrades the outbox tables at start-up with a Flyway of its own: its own
- * history table, the migrations shipped in {@code classpath:dev/outbox/db/migration}, and
- * a baseline at version 0 so it also runs in a schema that already holds the
- * application's tables. It is not a {@link Flyway} bean, so it leaves the application's
- * Flyway auto-configuration alone, and it runs after the application's migrations.
+ * Creates and upgrades the outbox tables at start-up with Flyways of its own, so it
+ * leaves the application's Flyway auto-configuration alone, and runs after the
+ * application's migrations. Two sets of migrations, each with its own history table:
+ * <ul>
+ * <li>the event tables of this outbox ({@value #EVENT_LOCATION}), history
+ * {@code outbox.flyway.history-table}, by default {@value #LEGACY_HISTORY_TABLE} for the
+ * default event table and {@code
+ *
+<table>
+ * _schema_history} for any other, so that several outboxes (different
+ * {@code outbox.table}) in one schema each migrate their own tables;
+ * <li>the processed-message table ({@value #PROCESSED_LOCATION}), history
+ * {@code <processed-table>_schema_history}: it is shared by the outboxes of a schema, and
+ * created by the first to start ({@code if not exists}, so it also keeps a table created
+ * by an earlier version or by hand).
+ * </ul>
+ * Each baselines at version 0 when its schema already holds other tables. Upgrades of
+ * installs made by earlier versions, whose single migration created both sets under
+ * {@value #LEGACY_HISTORY_TABLE}: that history, when still in use, is realigned once with
+ * the event tables' migration ({@link Flyway#repair()}); an event table that exists
+ * without its history (a custom table that shared the old history, or tables created by
+ * hand) is adopted with a baseline at version 1.
  */
 final class OutboxSchemaInitializer implements InitializingBean {
 
-	static final String LOCATION = "classpath:dev/outbox/db/migration";
+	static final String EVENT_LOCATION = "classpath:dev/outbox/db/event";
+
+	static final String PROCESSED_LOCATION = "classpath:dev/outbox/db/processed";
+
+	/**
+	 * History table of earlier versions, still the default for the default event table.
+	 */
+	static final String LEGACY_HISTORY_TABLE = "outbox_schema_history";
+
+	/** Description of the single migration of earlier versions. */
+	private static final String LEGACY_MIGRATION = "create outbox tables";
+
+	private static final Log logger = LogFactory.getLog(OutboxSchemaInitializer.class);
 
 	private final DataSource dataSource;
 
@@ -28,28 +61,93 @@ final class OutboxSchemaInitializer implements InitializingBean {
 
 	private final String historyTable;
 
-	OutboxSchemaInitializer(DataSource dataSource, OutboxTables tables, String historyTable) {
+	OutboxSchemaInitializer(DataSource dataSource, OutboxTables tables, @Nullable String historyTable) {
 		this.dataSource = dataSource;
 		this.tables = tables;
-		this.historyTable = historyTable;
+		this.historyTable = (historyTable != null) ? historyTable : defaultHistoryTable(tables);
+	}
+
+	/**
+	 * The history table of the event tables' migrations when none is configured.
+	 * @param tables the outbox tables
+	 * @return the history table name
+	 */
+	static String defaultHistoryTable(OutboxTables tables) {
+		return OutboxTables.DEFAULT_EVENT_TABLE.equals(tables.eventTable()) ? LEGACY_HISTORY_TABLE
+				: tables.eventTable() + "_schema_history";
+	}
+
+	/**
+	 * The history table of the processed-message table's migrations.
+	 * @param tables the outbox tables
+	 * @return the history table name
+	 */
+	static String processedHistoryTable(OutboxTables tables) {
+		return tables.processedTable() + "_schema_history";
+	}
+
+	String historyTable() {
+		return this.historyTable;
 	}
 
 	@Override
 	public void afterPropertiesSet() {
+		JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
+		boolean historyExists = exists(jdbc, this.historyTable);
+		boolean adopt = !historyExists && exists(jdbc, this.tables.eventTable());
+		Flyway events = configure(EVENT_LOCATION, this.historyTable, adopt ? "1" : "0").load();
+		if (adopt) {
+			logger.info("Adopting the existing outbox table " + this.tables.qualifiedEventTable()
+					+ " at migration version 1 in the new history table " + this.historyTable);
+		}
+		else if (historyExists && isLegacy(jdbc)) {
+			logger.info("Realigning the outbox migration history " + this.historyTable
+					+ " with the migrations of this version (the processed-message table now has its own history)");
+			events.repair();
+		}
+		events.migrate();
+		configure(PROCESSED_LOCATION, processedHistoryTable(this.tables), "0").load().migrate();
+	}
+
+	private FluentConfiguration configure(String location, String history, String baselineVersion) {
 		FluentConfiguration configuration = Flyway.configure(getClass().getClassLoader())
 			.dataSource(this.dataSource)
-			.locations(LOCATION)
-			.table(this.historyTable)
+			.locations(location)
+			.table(history)
 			.placeholders(
 					Map.of("event_table", this.tables.eventTable(), "processed_table", this.tables.processedTable()))
 			.baselineOnMigrate(true)
-			.baselineVersion("0")
+			.baselineVersion(baselineVersion)
 			.baselineDescription("<< outbox baseline >>");
 		String schema = this.tables.schema();
 		if (schema != null) {
 			configuration.schemas(schema).defaultSchema(schema).createSchemas(true);
 		}
-		configuration.load().migrate();
+		return configuration;
+	}
+
+	private boolean exists(JdbcTemplate jdbc, String table) {
+		Boolean exists = jdbc.queryForObject(
+				"select exists (select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = "
+						+ "c.relnamespace where n.nspname = coalesce(cast(? as text), current_schema()) and c.relname = ?)",
+				Boolean.class, this.tables.schema(), table);
+		return Boolean.TRUE.equals(exists);
+	}
+
+	/**
+	 * Whether the history holds the single migration of earlier versions, and nothing but
+	 * outbox migrations (a history shared with the application's is left to Flyway's
+	 * validation).
+	 */
+	private boolean isLegacy(JdbcTemplate jdbc) {
+		String history = (this.tables.schema() != null) ? this.tables.schema() + "." + this.historyTable
+				: this.historyTable;
+		Boolean legacy = jdbc.queryForObject(
+				"select exists (select 1 from " + history
+						+ " where version = '1' and description = ? and success) and not exists (select 1 from "
+						+ history + " where version is not null and version not in ('0', '1'))",
+				Boolean.class, LEGACY_MIGRATION);
+		return Boolean.TRUE.equals(legacy);
 	}
 
 }

@@ -7,7 +7,10 @@ import java.util.Set;
 import dev.outbox.OutboxException;
 import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
 import dev.outbox.autoconfigure.relay.OutboxRelayProperties;
+import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.kafka.KafkaOutboxSender;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -18,11 +21,14 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Auto-configuration of the relay's {@link KafkaOutboxSender}: a dedicated producer built
@@ -38,13 +44,49 @@ public final class OutboxKafkaAutoConfiguration {
 
 	private static final Set<String> ACKS_ALL = Set.of("all", "-1");
 
+	/**
+	 * Room a record needs beyond the event's payload and headers: the key and the relay's
+	 * own headers (at most about 5 KiB) and the record batch's framing; what
+	 * {@link JdbcOutbox#DEFAULT_MAX_PAYLOAD_SIZE} leaves under Kafka's default
+	 * {@code max.request.size}.
+	 */
+	static final int RECORD_OVERHEAD = 64 * 1024;
+
+	/** The producer's default {@code max.request.size}. */
+	private static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
+
+	private static final Log logger = LogFactory.getLog(OutboxKafkaAutoConfiguration.class);
+
 	@Bean
 	@ConditionalOnMissingBean
 	OutboxKafkaProducer outboxKafkaProducer(ObjectProvider<KafkaProperties> kafkaProperties,
-			OutboxRelayProperties properties) {
+			OutboxRelayProperties properties, Environment environment) {
 		Map<String, Object> config = producerProperties(kafkaProperties.getIfAvailable(KafkaProperties::new),
 				properties);
+		warnIfEventsMayExceedTheRecordLimit(environment, config);
 		return new OutboxKafkaProducer(new DefaultKafkaProducerFactory<>(config));
+	}
+
+	/**
+	 * An event the writer accepts must fit in a record the producer sends, or it is
+	 * parked after its attempts and blocks its key.
+	 */
+	private static void warnIfEventsMayExceedTheRecordLimit(Environment environment, Map<String, Object> config) {
+		long maxEventSize = Binder.get(environment)
+			.bind("outbox.max-payload-size", DataSize.class)
+			.map(DataSize::toBytes)
+			.orElse((long) JdbcOutbox.DEFAULT_MAX_PAYLOAD_SIZE);
+		Object configured = config.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+		long maxRequestSize = (configured != null) ? Long.parseLong(configured.toString().trim())
+				: KAFKA_DEFAULT_MAX_REQUEST_SIZE;
+		if (maxEventSize > maxRequestSize - RECORD_OVERHEAD) {
+			logger.warn("outbox.max-payload-size (" + maxEventSize + " bytes) leaves less than " + RECORD_OVERHEAD
+					+ " bytes for the key and the relay's headers under the Kafka producer's max.request.size ("
+					+ maxRequestSize + " bytes): an event near the limit is accepted by Outbox.publish but too large "
+					+ "to send, and is parked, blocking its key. Lower outbox.max-payload-size to at most "
+					+ Math.max(0, maxRequestSize - RECORD_OVERHEAD) + " bytes, or raise "
+					+ "outbox.relay.kafka.producer.max.request.size (and the topic's max.message.bytes)");
+		}
 	}
 
 	@Bean

@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
+import dev.outbox.SqlIdentifiers;
 import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.relay.OutboxRelay;
 import dev.outbox.spi.OutboxRelayListener;
@@ -56,6 +57,14 @@ public final class OutboxRelayAutoConfiguration {
 		Binder binder = Binder.get(environment);
 		int partitions = binder.bind("outbox.partitions", Integer.class).orElse(Partitions.DEFAULT_COUNT);
 		String channel = binder.bind("outbox.notify-channel", String.class).orElse(JdbcOutbox.DEFAULT_NOTIFY_CHANNEL);
+		if (StringUtils.hasText(channel)) {
+			// the writer's rule: a channel the writer accepts is one the relay listens on
+			String reason = SqlIdentifiers.invalidReason(channel, "outbox.notify-channel",
+					JdbcOutbox.DEFAULT_NOTIFY_CHANNEL);
+			if (reason != null) {
+				throw new InvalidConfigurationPropertyValueException("outbox.notify-channel", channel, reason);
+			}
+		}
 		boolean listen = properties.isListen() && StringUtils.hasText(channel)
 				&& ClassUtils.isPresent("org.postgresql.PGConnection", getClass().getClassLoader());
 		OutboxRelayProperties.Backoff backoff = properties.getBackoff();

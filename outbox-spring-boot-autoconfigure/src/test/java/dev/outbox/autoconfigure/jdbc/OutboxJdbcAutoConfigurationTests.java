@@ -36,6 +36,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.outbox.Outbox;
 import dev.outbox.OutboxEvent;
+import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
 import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.json.JacksonPayloadSerializer;
@@ -44,6 +45,7 @@ import dev.outbox.spi.PayloadSerializer;
 import dev.outbox.test.TestPostgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * Tests for {@link OutboxJdbcAutoConfiguration}, against a real PostgreSQL.
@@ -116,7 +118,7 @@ class OutboxJdbcAutoConfigurationTests {
 				assertThat(context.getBean(OutboxTables.class))
 					.isEqualTo(new OutboxTables(schema, "my_events", "my_processed"));
 				assertThat(tables(schema)).containsExactlyInAnyOrder("my_events", "my_events_lease",
-						"my_events_instance", "my_processed", "my_history");
+						"my_events_instance", "my_processed", "my_history", "my_processed_schema_history");
 				assertThat(tables(database.schema())).isEmpty();
 				JdbcOutbox outbox = context.getBean(JdbcOutbox.class);
 				assertThat(outbox.partitions()).isEqualTo(4);
@@ -148,7 +150,8 @@ class OutboxJdbcAutoConfigurationTests {
 				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
 				.hasMessageContaining("outbox.flyway.enabled")
 				.hasMessageContaining("flyway-database-postgresql")
-				.hasMessageContaining("V1__create_outbox_tables.sql");
+				.hasMessageContaining("V1__create_event_tables.sql")
+				.hasMessageContaining("V1__create_processed_table.sql");
 		});
 		withoutFlyway.withPropertyValues("outbox.flyway.enabled=false")
 			.run((context) -> assertThat(context).hasNotFailed().hasSingleBean(JdbcOutbox.class));
@@ -198,6 +201,49 @@ class OutboxJdbcAutoConfigurationTests {
 	}
 
 	@Test
+	void reservedWordAsTableNameFailsStartUpNamingThePropertyAndTheFix() {
+		TestPostgres.Database database = newSchema();
+		runner(database).withPropertyValues("outbox.table=user").run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("outbox.table")
+				.hasMessageContaining("'user' is a reserved word in PostgreSQL")
+				.hasMessageContaining("Set outbox.table to")
+				.hasMessageContaining("for example 'outbox_user'");
+			assertThat(tables(database.schema())).isEmpty();
+		});
+		runner(database).withPropertyValues("outbox.processed-table=order")
+			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
+				.hasMessageContaining("outbox.processed-table")
+				.hasMessageContaining("'order' is a reserved word"));
+		runner(database).withPropertyValues("outbox.schema=select")
+			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
+				.hasMessageContaining("outbox.schema")
+				.hasMessageContaining("'select' is a reserved word"));
+	}
+
+	@Test
+	void notifyChannelFollowsTheIdentifierRuleTheRelayListensBy() {
+		TestPostgres.Database database = newSchema();
+		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.notify-channel=Orders")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure()).rootCause()
+					.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+					.hasMessageContaining("outbox.notify-channel")
+					.hasMessageContaining("upper-case")
+					.hasMessageContaining("for example 'orders'");
+			});
+		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.notify-channel=user")
+			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
+				.hasMessageContaining("outbox.notify-channel")
+				.hasMessageContaining("reserved word"));
+		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.notify-channel=orders")
+			.run((context) -> assertThat(context.getBean(JdbcOutbox.class).notifyChannel()).isEqualTo("orders"));
+	}
+
+	@Test
 	void invalidLimitsFailStartUpNamingTheProperty() {
 		TestPostgres.Database database = newSchema();
 		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.max-payload-size=0B")
@@ -206,6 +252,35 @@ class OutboxJdbcAutoConfigurationTests {
 		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.partitions=0")
 			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
 				.hasMessageContaining("outbox.partitions"));
+		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.max-headers=-1")
+			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
+				.hasMessageContaining("outbox.max-headers"));
+		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.max-header-size=0B")
+			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
+				.hasMessageContaining("outbox.max-header-size"));
+	}
+
+	@Test
+	void headerLimitsApplyAtPublishNamingTheirProperties() {
+		TestPostgres.Database database = newSchema();
+		runner(database).withPropertyValues("outbox.max-headers=1", "outbox.max-header-size=32B").run((context) -> {
+			Outbox outbox = context.getBean(Outbox.class);
+			TransactionTemplate transactions = new TransactionTemplate(
+					context.getBean(PlatformTransactionManager.class));
+			assertThat(catchThrowable(
+					() -> transactions.executeWithoutResult((status) -> outbox.publish(OutboxEvent.builder("orders")
+						.aggregateId(1)
+						.payload("x")
+						.header("a", "1")
+						.header("b", "2")
+						.build()))))
+				.isInstanceOf(OutboxException.class)
+				.hasMessageContaining("outbox.max-headers");
+			assertThat(catchThrowable(() -> transactions.executeWithoutResult((status) -> outbox.publish(
+					OutboxEvent.builder("orders").aggregateId(1).payload("x").header("a", "v".repeat(32)).build()))))
+				.isInstanceOf(OutboxException.class)
+				.hasMessageContaining("outbox.max-header-size");
+		});
 	}
 
 	@Test
@@ -280,7 +355,7 @@ class OutboxJdbcAutoConfigurationTests {
 				.containsExactly("V1__create_orders.sql");
 			assertThat(jdbc.queryForList("select script from " + database.schema()
 					+ ".outbox_schema_history where success order by installed_rank", String.class))
-				.containsExactly("<< outbox baseline >>", "V1__create_outbox_tables.sql");
+				.containsExactly("<< outbox baseline >>", "V1__create_event_tables.sql");
 		});
 		runner.run((context) -> assertThat(context).hasNotFailed());
 	}

@@ -33,6 +33,8 @@ class OutboxPropertiesTests {
 			.containsEntry("outbox.partitions", String.valueOf(properties.getPartitions()))
 			.containsEntry("outbox.notify-channel", properties.getNotifyChannel());
 		assertThat(DataSize.parse(documented.get("outbox.max-payload-size"))).isEqualTo(properties.getMaxPayloadSize());
+		assertThat(documented).containsEntry("outbox.max-headers", String.valueOf(properties.getMaxHeaders()));
+		assertThat(DataSize.parse(documented.get("outbox.max-header-size"))).isEqualTo(properties.getMaxHeaderSize());
 	}
 
 }

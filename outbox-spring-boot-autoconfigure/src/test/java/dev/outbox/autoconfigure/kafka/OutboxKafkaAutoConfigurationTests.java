@@ -4,9 +4,15 @@ import java.util.Map;
 
 import dev.outbox.OutboxException;
 import dev.outbox.autoconfigure.relay.OutboxRelayProperties;
+import dev.outbox.kafka.KafkaOutboxSender;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -14,7 +20,38 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 /**
  * The relay's producer settings.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class OutboxKafkaAutoConfigurationTests {
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(OutboxKafkaAutoConfiguration.class));
+
+	@Test
+	void warnsAtStartUpWhenAcceptedEventsMayNotFitInARecord(CapturedOutput output) {
+		this.runner.withPropertyValues("outbox.max-payload-size=1MB").run((context) -> {
+			assertThat(context).hasNotFailed().hasSingleBean(KafkaOutboxSender.class);
+			assertThat(output).contains("outbox.max-payload-size (1048576 bytes)")
+				.contains("max.request.size (1048576 bytes)")
+				.contains("Lower outbox.max-payload-size to at most 983040 bytes")
+				.contains("outbox.relay.kafka.producer.max.request.size");
+		});
+	}
+
+	@Test
+	void warnsWhenTheProducersRecordLimitIsLoweredUnderTheDefaultEventLimit(CapturedOutput output) {
+		this.runner.withPropertyValues("outbox.relay.kafka.producer.max.request.size=500000")
+			.run((context) -> assertThat(output).contains("outbox.max-payload-size (983040 bytes)")
+				.contains("max.request.size (500000 bytes)"));
+	}
+
+	@Test
+	void defaultLimitsFitKafkasDefaultRecordLimitWithoutWarning(CapturedOutput output) {
+		this.runner.run((context) -> assertThat(context).hasNotFailed());
+		this.runner
+			.withPropertyValues("outbox.max-payload-size=1MB", "outbox.relay.kafka.producer.max.request.size=2097152")
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output).doesNotContain("outbox.max-payload-size");
+	}
 
 	@Test
 	void producerUsesAcksAllAndIdempotenceWhateverTheApplicationProducerUses() {

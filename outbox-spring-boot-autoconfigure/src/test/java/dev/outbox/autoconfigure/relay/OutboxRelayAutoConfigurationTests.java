@@ -148,6 +148,8 @@ class OutboxRelayAutoConfigurationTests {
 			outbox.relay.backoff.multiplier=0.5                             | outbox.relay.backoff.multiplier
 			outbox.relay.backoff.max-interval=100ms                         | outbox.relay.backoff.max-interval
 			outbox.relay.backoff.jitter=1.5                                 | outbox.relay.backoff.jitter
+			outbox.notify-channel=Orders                                    | outbox.notify-channel
+			outbox.notify-channel=user                                      | outbox.notify-channel
 			""")
 	void invalidRelaySettingFailsStartUpNamingItsProperty(String setting, String property) {
 		this.runner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
