@@ -1,5 +1,7 @@
 package dev.outbox.autoconfigure.jdbc;
 
+import java.util.List;
+
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.aot.hint.RuntimeHints;
@@ -12,12 +14,12 @@ import org.springframework.aot.hint.RuntimeHintsRegistrar;
  */
 class OutboxRuntimeHints implements RuntimeHintsRegistrar {
 
-	/** Where the starter's migrations live, as a resource pattern. */
-	static final String MIGRATIONS = "dev/outbox/db/migration/*.sql";
+	/** Where the starter's migrations live (event tables, processed-message table). */
+	static final List<String> MIGRATIONS = List.of("dev/outbox/db/event/*.sql", "dev/outbox/db/processed/*.sql");
 
 	@Override
 	public void registerHints(RuntimeHints hints, @Nullable ClassLoader classLoader) {
-		hints.resources().registerPattern(MIGRATIONS);
+		MIGRATIONS.forEach(hints.resources()::registerPattern);
 	}
 
 }
