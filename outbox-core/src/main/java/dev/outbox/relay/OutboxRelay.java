@@ -210,7 +210,7 @@ public final class OutboxRelay {
 		this.listener = builder.listener;
 		this.store = new RelayStore(builder.dataSource, builder.tables);
 		this.leases = new PartitionLeases(builder.dataSource, builder.tables, this.instanceId,
-				requirePositive(builder.partitions, "partitions"), this.leaseDuration, this.clock, this.batchLock);
+				requirePositive(builder.partitions, "partitions"), this.leaseDuration, this.batchLock);
 		this.storeRetry = new RetryTemplate(RetryPolicy.builder()
 			.maxRetries(5)
 			.delay(Duration.ofMillis(100))
@@ -351,7 +351,8 @@ public final class OutboxRelay {
 	}
 
 	/**
-	 * The partitions this instance currently owns.
+	 * The partitions this instance currently owns: those whose lease is valid by this
+	 * instance's reckoning.
 	 * @return the partitions, sorted
 	 */
 	public Set<Integer> ownedPartitions() {
@@ -367,7 +368,7 @@ public final class OutboxRelay {
 		this.batchLock.lock();
 		try {
 			Instant now = this.clock.instant();
-			Set<Integer> partitions = sendablePartitions(now);
+			Set<Integer> partitions = sendablePartitions();
 			if (partitions.isEmpty()) {
 				return 0;
 			}
@@ -394,10 +395,10 @@ public final class OutboxRelay {
 
 	/**
 	 * The partitions a batch may be sent for: those whose lease outlives the send with a
-	 * margin.
+	 * margin, on the monotonic clock.
 	 */
-	private Set<Integer> sendablePartitions(Instant now) {
-		return this.leases.ownedUntil(now.plus(this.sendTimeout).plus(margin()));
+	private Set<Integer> sendablePartitions() {
+		return this.leases.ownedUntil(System.nanoTime() + this.sendTimeout.plus(margin()).toNanos());
 	}
 
 	private Duration margin() {
@@ -701,12 +702,12 @@ public final class OutboxRelay {
 
 	private void heartbeat() {
 		try {
-			Set<Integer> before = sendablePartitions(this.clock.instant());
+			Set<Integer> before = sendablePartitions();
 			this.leases.heartbeat();
 			// Partitions taken over, or leases renewed after they ran out (heartbeats
 			// failed while the database was away): their pending events were skipped and
 			// nothing else may wake the relay before the next poll.
-			if (!before.containsAll(sendablePartitions(this.clock.instant()))) {
+			if (!before.containsAll(sendablePartitions())) {
 				wakeUp();
 			}
 		}
@@ -1017,7 +1018,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * The clock for due times, leases and backoff.
+		 * The clock for due times and backoff. Partition leases do not use it: they are
+		 * computed by the database's clock, so that instances' clocks may disagree.
 		 * @param clock the clock (default UTC system clock)
 		 * @return this builder
 		 */
