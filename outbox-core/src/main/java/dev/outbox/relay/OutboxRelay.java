@@ -95,8 +95,6 @@ public final class OutboxRelay {
 
 	private static final Log logger = LogFactory.getLog(OutboxRelay.class);
 
-	private static final int MAX_ERROR_LENGTH = 2000;
-
 	private static final Duration FAILURE_WARNING_INTERVAL = Duration.ofSeconds(30);
 
 	private final DataSource dataSource;
@@ -618,7 +616,7 @@ public final class OutboxRelay {
 			if (failedKeys.add(event.key())) {
 				int attempts = event.attempts() + 1;
 				boolean parked = attempts >= this.maxAttempts;
-				String error = describe(cause);
+				String error = ErrorText.describe(cause);
 				RelayStore.Failure failure = new RelayStore.Failure(event.message().id(), attempts, error,
 						now.plus(this.backoff.delay(attempts, this.random)), parked);
 				failures.add(failure);
@@ -632,9 +630,9 @@ public final class OutboxRelay {
 			});
 		}
 		catch (RetryException ex) {
-			logger.error("Outbox relay " + this.instanceId + " could not record " + failures.size()
-					+ " failed deliveries; they will be retried without backoff", ex.getLastException());
-			return;
+			if (!recordWithoutErrorTexts(failures, ex.getLastException())) {
+				return;
+			}
 		}
 		warnOfRetries(outcomes);
 		outcomes.forEach((event, failure) -> {
@@ -653,6 +651,30 @@ public final class OutboxRelay {
 				notifyListener(() -> this.listener.onFailed(message, failure.attempts(), failure.error()));
 			}
 		});
+	}
+
+	/**
+	 * Record failures whose update failed again with a generic error text: a text the
+	 * database rejects must not keep an event from counting attempts and being parked.
+	 * @return whether they were recorded
+	 */
+	private boolean recordWithoutErrorTexts(List<RelayStore.Failure> failures, Throwable cause) {
+		String error = ErrorText.notRecorded(cause);
+		List<RelayStore.Failure> generic = failures.stream()
+			.map((f) -> new RelayStore.Failure(f.id(), f.attempts(), error, f.availableAt(), f.parked()))
+			.toList();
+		try {
+			this.store.markFailed(generic);
+			logger.error("Outbox relay " + this.instanceId + " could not record the error texts of " + failures.size()
+					+ " failed deliveries; recorded them as '" + error + "'", cause);
+			return true;
+		}
+		catch (RuntimeException ex) {
+			ex.addSuppressed(cause);
+			logger.error("Outbox relay " + this.instanceId + " could not record " + failures.size()
+					+ " failed deliveries; they will be retried without an attempt counted", ex);
+			return false;
+		}
 	}
 
 	private void warnOfRetries(Map<ClaimedEvent, RelayStore.Failure> outcomes) {
@@ -683,21 +705,6 @@ public final class OutboxRelay {
 		catch (RuntimeException ex) {
 			logger.warn("Outbox relay listener failed", ex);
 		}
-	}
-
-	static String describe(Throwable cause) {
-		// Wrappers such as KafkaException("Send failed") hide the reason in their causes.
-		StringBuilder builder = new StringBuilder();
-		Throwable current = cause;
-		for (int depth = 0; current != null && depth < 5; depth++) {
-			builder.append((depth > 0) ? "; caused by: " : "")
-				.append(current.getClass().getName())
-				.append(": ")
-				.append(current.getMessage());
-			current = (current.getCause() != current) ? current.getCause() : null;
-		}
-		String text = builder.toString();
-		return (text.length() > MAX_ERROR_LENGTH) ? text.substring(0, MAX_ERROR_LENGTH) : text;
 	}
 
 	private void heartbeat() {
