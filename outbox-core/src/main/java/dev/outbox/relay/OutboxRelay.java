@@ -39,6 +39,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.retry.RetryException;
 import org.springframework.core.retry.RetryPolicy;
 import org.springframework.core.retry.RetryTemplate;
+import org.springframework.dao.DataAccessException;
 
 /**
  * Delivers committed outbox events to the broker: a polling publisher woken on commit.
@@ -51,6 +52,15 @@ import org.springframework.core.retry.RetryTemplate;
  * parked after {@code maxAttempts}; the later events of a parked or backing-off key wait
  * behind it while other keys keep flowing. No connection or row lock is held while
  * waiting on the broker.
+ * <p>
+ * The relay survives any {@link Throwable} of a batch: it logs it, backs off and goes on.
+ * An {@link Error} (such as {@link StackOverflowError} or {@link OutOfMemoryError})
+ * thrown by a sender or anywhere in a batch is the relay's failure, not the events': it
+ * counts no delivery attempt, and the events are sent again (possibly a second time).
+ * When {@value #MAX_CONSECUTIVE_ERRORS} batches in a row end in an {@code Error}, or the
+ * relay thread ends for any unexpected reason, the relay gives up: it stops heartbeating
+ * and releases its partitions at once, so that other instances take them over, and
+ * reports the cause through {@link #failure()}.
  * <p>
  * Built with {@link #builder(DataSource, OutboxTables)}; {@link #start()} and
  * {@link #stop()} control it, {@link #wakeUp()} makes it look for work at once.
@@ -96,6 +106,13 @@ public final class OutboxRelay {
 	private static final Log logger = LogFactory.getLog(OutboxRelay.class);
 
 	private static final Duration FAILURE_WARNING_INTERVAL = Duration.ofSeconds(30);
+
+	/**
+	 * Number of batches in a row ending in an {@link Error} after which the relay gives
+	 * up: one may be transient (a deep payload overflowing a serializer's stack), several
+	 * in a row mean this instance cannot relay.
+	 */
+	static final int MAX_CONSECUTIVE_ERRORS = 3;
 
 	private final DataSource dataSource;
 
@@ -150,11 +167,13 @@ public final class OutboxRelay {
 
 	private volatile boolean running;
 
+	private volatile @Nullable Throwable failure;
+
 	private @Nullable Thread loopThread;
 
-	private @Nullable ScheduledExecutorService scheduler;
+	private volatile @Nullable ScheduledExecutorService scheduler;
 
-	private @Nullable NotificationListener notificationListener;
+	private volatile @Nullable NotificationListener notificationListener;
 
 	private OutboxRelay(Builder builder) {
 		this.dataSource = builder.dataSource;
@@ -230,13 +249,15 @@ public final class OutboxRelay {
 
 	/**
 	 * Start relaying: register this instance, acquire its share of partitions and start
-	 * the relay, heartbeat and listen threads. Does nothing if already running.
+	 * the relay, heartbeat and listen threads. Does nothing if already running. Starts
+	 * again a relay that gave up (clearing its {@link #failure()}).
 	 */
 	public void start() {
 		synchronized (this.lifecycleMonitor) {
 			if (this.running) {
 				return;
 			}
+			this.failure = null;
 			this.leases.initialize();
 			this.leases.heartbeat();
 			this.running = true;
@@ -324,10 +345,21 @@ public final class OutboxRelay {
 
 	/**
 	 * Whether the relay is running.
-	 * @return whether it was started and not stopped
+	 * @return whether it was started, and neither stopped nor gave up
 	 */
 	public boolean isRunning() {
 		return this.running;
+	}
+
+	/**
+	 * Why the relay gave up: {@value #MAX_CONSECUTIVE_ERRORS} batches in a row ended in
+	 * an {@link Error}, or its thread ended unexpectedly. It released its partitions and
+	 * relays nothing more until started again.
+	 * @return the cause, or {@code null} if the relay did not give up since it was last
+	 * started
+	 */
+	public @Nullable Throwable failure() {
+		return this.failure;
 	}
 
 	/**
@@ -404,17 +436,56 @@ public final class OutboxRelay {
 	}
 
 	private void loop() {
+		Throwable cause = null;
+		try {
+			relayUntilStopped();
+		}
+		catch (Throwable ex) {
+			cause = ex;
+		}
+		finally {
+			if (this.running) {
+				giveUp((cause != null) ? cause : new IllegalStateException("The relay thread ended unexpectedly"));
+			}
+		}
+	}
+
+	/**
+	 * Relay batches until stopped. Returns normally when stopped, or when interrupted
+	 * (unexpected while running); throws the {@link Error} of the last batch when it is
+	 * the {@value #MAX_CONSECUTIVE_ERRORS}th in a row.
+	 */
+	private void relayUntilStopped() {
 		long errorDelay = 100;
+		int consecutiveErrors = 0;
 		while (this.running) {
 			boolean full = false;
+			boolean failed = true;
 			try {
 				full = relayOnce() >= this.batchSize;
+				failed = false;
 				errorDelay = 100;
+				consecutiveErrors = 0;
 			}
-			catch (RuntimeException ex) {
+			catch (DataAccessException ex) {
+				// the database is away: every instance suffers it, and the leases run out
+				// on their own if it lasts
 				logger.warn("Outbox relay " + this.instanceId + " failed to relay a batch; retrying in " + errorDelay
 						+ " ms: " + ex);
-				full = false;
+			}
+			catch (Error ex) {
+				if (++consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) {
+					throw ex;
+				}
+				logger.error("Outbox relay " + this.instanceId + " failed to relay a batch with an error ("
+						+ consecutiveErrors + " in a row, it gives up at " + MAX_CONSECUTIVE_ERRORS
+						+ "); no attempt is counted for the events; retrying in " + errorDelay + " ms", ex);
+			}
+			catch (Throwable ex) {
+				logger.error("Outbox relay " + this.instanceId + " failed to relay a batch; retrying in " + errorDelay
+						+ " ms", ex);
+			}
+			if (failed) {
 				sleepQuietly(errorDelay);
 				errorDelay = Math.min(errorDelay * 2, this.pollInterval.toMillis() * 10);
 			}
@@ -429,6 +500,41 @@ public final class OutboxRelay {
 				}
 			}
 		}
+	}
+
+	/**
+	 * Stop relaying after a failure the relay cannot go on with: release the partitions
+	 * at once so other instances take them over (later heartbeats do nothing), stop
+	 * heartbeating and listening, then report the cause through {@link #failure()} and
+	 * {@link #isRunning()}. Runs on the relay thread, so no batch is in flight; it stays
+	 * running meanwhile so that a concurrent {@link #stop()} waits for it.
+	 */
+	private void giveUp(Throwable cause) {
+		logger.error("Outbox relay " + this.instanceId
+				+ " gives up: it releases its partitions so that other instances relay them, and relays nothing more until restarted",
+				cause);
+		try {
+			this.leases.releaseAll();
+		}
+		catch (Throwable ex) {
+			logger.error("Outbox relay " + this.instanceId
+					+ " could not release its partitions; they are taken over when the leases expire", ex);
+		}
+		try {
+			ScheduledExecutorService executor = this.scheduler;
+			if (executor != null) {
+				executor.shutdownNow();
+			}
+			NotificationListener notifications = this.notificationListener;
+			if (notifications != null) {
+				notifications.stop();
+			}
+		}
+		catch (Throwable ex) {
+			logger.warn("Outbox relay " + this.instanceId + " could not stop its heartbeat or listener: " + ex);
+		}
+		this.failure = cause;
+		this.running = false;
 	}
 
 	/**
@@ -542,6 +648,7 @@ public final class OutboxRelay {
 			try {
 				sent = sender.sendAll(messages);
 			}
+			// an Error propagates: the relay's failure, not the events' (see loop)
 			catch (RuntimeException ex) {
 				sent = messages.stream().map((m) -> CompletableFuture.<Void>failedFuture(ex)).toList();
 			}
@@ -567,6 +674,10 @@ public final class OutboxRelay {
 					"No broker confirm within the send timeout of " + this.sendTimeout.toMillis() + " ms");
 		}
 		catch (ExecutionException ex) {
+			if (ex.getCause() instanceof Error error) {
+				// the relay's failure, not the event's: no attempt counted (see loop)
+				throw error;
+			}
 			return (ex.getCause() != null) ? ex.getCause() : ex;
 		}
 		catch (CancellationException ex) {
@@ -708,6 +819,7 @@ public final class OutboxRelay {
 	}
 
 	private void heartbeat() {
+		// a failure escaping a scheduled task would cancel every later heartbeat
 		try {
 			Set<Integer> before = sendablePartitions();
 			this.leases.heartbeat();
@@ -721,6 +833,11 @@ public final class OutboxRelay {
 		catch (RuntimeException ex) {
 			logger.warn("Outbox relay " + this.instanceId
 					+ " heartbeat failed; it stops sending when its leases run out: " + ex);
+		}
+		catch (Throwable ex) {
+			logger.error(
+					"Outbox relay " + this.instanceId + " heartbeat failed; it stops sending when its leases run out",
+					ex);
 		}
 	}
 
@@ -736,6 +853,9 @@ public final class OutboxRelay {
 		}
 		catch (RuntimeException ex) {
 			logger.warn("Outbox relay " + this.instanceId + " failed to purge published events: " + ex);
+		}
+		catch (Throwable ex) {
+			logger.error("Outbox relay " + this.instanceId + " failed to purge published events", ex);
 		}
 	}
 
