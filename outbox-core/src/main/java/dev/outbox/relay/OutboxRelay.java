@@ -40,6 +40,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.retry.RetryException;
 import org.springframework.core.retry.RetryPolicy;
 import org.springframework.core.retry.RetryTemplate;
+import org.springframework.dao.DataAccessException;
 
 /**
  * Delivers committed outbox events to the broker: a polling publisher woken on commit.
@@ -52,6 +53,15 @@ import org.springframework.core.retry.RetryTemplate;
  * parked after {@code maxAttempts}; the later events of a parked or backing-off key wait
  * behind it while other keys keep flowing. No connection or row lock is held while
  * waiting on the broker.
+ * <p>
+ * The relay survives any {@link Throwable} of a batch: it logs it, backs off and goes on.
+ * An {@link Error} (such as {@link StackOverflowError} or {@link OutOfMemoryError})
+ * thrown by a sender or anywhere in a batch is the relay's failure, not the events': it
+ * counts no delivery attempt, and the events are sent again (possibly a second time).
+ * When {@value #MAX_CONSECUTIVE_ERRORS} batches in a row end in an {@code Error}, or the
+ * relay thread ends for any unexpected reason, the relay gives up: it stops heartbeating
+ * and releases its partitions at once, so that other instances take them over, and
+ * reports the cause through {@link #failure()}.
  * <p>
  * Built with {@link #builder(DataSource, OutboxTables)}; {@link #start()} and
  * {@link #stop()} control it, {@link #wakeUp()} makes it look for work at once.
@@ -96,9 +106,14 @@ public final class OutboxRelay {
 
 	private static final Log logger = LogFactory.getLog(OutboxRelay.class);
 
-	private static final int MAX_ERROR_LENGTH = 2000;
-
 	private static final Duration FAILURE_WARNING_INTERVAL = Duration.ofSeconds(30);
+
+	/**
+	 * Number of batches in a row ending in an {@link Error} after which the relay gives
+	 * up: one may be transient (a deep payload overflowing a serializer's stack), several
+	 * in a row mean this instance cannot relay.
+	 */
+	static final int MAX_CONSECUTIVE_ERRORS = 3;
 
 	private final DataSource dataSource;
 
@@ -153,11 +168,13 @@ public final class OutboxRelay {
 
 	private volatile boolean running;
 
+	private volatile @Nullable Throwable failure;
+
 	private @Nullable Thread loopThread;
 
-	private @Nullable ScheduledExecutorService scheduler;
+	private volatile @Nullable ScheduledExecutorService scheduler;
 
-	private @Nullable NotificationListener notificationListener;
+	private volatile @Nullable NotificationListener notificationListener;
 
 	private OutboxRelay(Builder builder) {
 		this.dataSource = builder.dataSource;
@@ -208,7 +225,7 @@ public final class OutboxRelay {
 		this.listener = builder.listener;
 		this.store = new RelayStore(builder.dataSource, builder.tables);
 		this.leases = new PartitionLeases(builder.dataSource, builder.tables, this.instanceId,
-				requirePositive(builder.partitions, "partitions"), this.leaseDuration, this.clock, this.batchLock);
+				requirePositive(builder.partitions, "partitions"), this.leaseDuration, this.batchLock);
 		this.storeRetry = new RetryTemplate(RetryPolicy.builder()
 			.maxRetries(5)
 			.delay(Duration.ofMillis(100))
@@ -230,13 +247,15 @@ public final class OutboxRelay {
 
 	/**
 	 * Start relaying: register this instance, acquire its share of partitions and start
-	 * the relay, heartbeat and listen threads. Does nothing if already running.
+	 * the relay, heartbeat and listen threads. Does nothing if already running. Starts
+	 * again a relay that gave up (clearing its {@link #failure()}).
 	 */
 	public void start() {
 		synchronized (this.lifecycleMonitor) {
 			if (this.running) {
 				return;
 			}
+			this.failure = null;
 			this.leases.initialize();
 			this.leases.heartbeat();
 			this.running = true;
@@ -324,10 +343,21 @@ public final class OutboxRelay {
 
 	/**
 	 * Whether the relay is running.
-	 * @return whether it was started and not stopped
+	 * @return whether it was started, and neither stopped nor gave up
 	 */
 	public boolean isRunning() {
 		return this.running;
+	}
+
+	/**
+	 * Why the relay gave up: {@value #MAX_CONSECUTIVE_ERRORS} batches in a row ended in
+	 * an {@link Error}, or its thread ended unexpectedly. It released its partitions and
+	 * relays nothing more until started again.
+	 * @return the cause, or {@code null} if the relay did not give up since it was last
+	 * started
+	 */
+	public @Nullable Throwable failure() {
+		return this.failure;
 	}
 
 	/**
@@ -349,7 +379,8 @@ public final class OutboxRelay {
 	}
 
 	/**
-	 * The partitions this instance currently owns.
+	 * The partitions this instance currently owns: those whose lease is valid by this
+	 * instance's reckoning.
 	 * @return the partitions, sorted
 	 */
 	public Set<Integer> ownedPartitions() {
@@ -395,7 +426,7 @@ public final class OutboxRelay {
 		this.batchLock.lock();
 		try {
 			Instant now = this.clock.instant();
-			Set<Integer> partitions = sendablePartitions(now);
+			Set<Integer> partitions = sendablePartitions();
 			if (partitions.isEmpty()) {
 				return 0;
 			}
@@ -422,10 +453,10 @@ public final class OutboxRelay {
 
 	/**
 	 * The partitions a batch may be sent for: those whose lease outlives the send with a
-	 * margin.
+	 * margin, on the monotonic clock.
 	 */
-	private Set<Integer> sendablePartitions(Instant now) {
-		return this.leases.ownedUntil(now.plus(this.sendTimeout).plus(margin()));
+	private Set<Integer> sendablePartitions() {
+		return this.leases.ownedUntil(System.nanoTime() + this.sendTimeout.plus(margin()).toNanos());
 	}
 
 	private Duration margin() {
@@ -433,17 +464,56 @@ public final class OutboxRelay {
 	}
 
 	private void loop() {
+		Throwable cause = null;
+		try {
+			relayUntilStopped();
+		}
+		catch (Throwable ex) {
+			cause = ex;
+		}
+		finally {
+			if (this.running) {
+				giveUp((cause != null) ? cause : new IllegalStateException("The relay thread ended unexpectedly"));
+			}
+		}
+	}
+
+	/**
+	 * Relay batches until stopped. Returns normally when stopped, or when interrupted
+	 * (unexpected while running); throws the {@link Error} of the last batch when it is
+	 * the {@value #MAX_CONSECUTIVE_ERRORS}th in a row.
+	 */
+	private void relayUntilStopped() {
 		long errorDelay = 100;
+		int consecutiveErrors = 0;
 		while (this.running) {
 			boolean full = false;
+			boolean failed = true;
 			try {
 				full = relayOnce() >= this.batchSize;
+				failed = false;
 				errorDelay = 100;
+				consecutiveErrors = 0;
 			}
-			catch (RuntimeException ex) {
+			catch (DataAccessException ex) {
+				// the database is away: every instance suffers it, and the leases run out
+				// on their own if it lasts
 				logger.warn("Outbox relay " + this.instanceId + " failed to relay a batch; retrying in " + errorDelay
 						+ " ms: " + ex);
-				full = false;
+			}
+			catch (Error ex) {
+				if (++consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) {
+					throw ex;
+				}
+				logger.error("Outbox relay " + this.instanceId + " failed to relay a batch with an error ("
+						+ consecutiveErrors + " in a row, it gives up at " + MAX_CONSECUTIVE_ERRORS
+						+ "); no attempt is counted for the events; retrying in " + errorDelay + " ms", ex);
+			}
+			catch (Throwable ex) {
+				logger.error("Outbox relay " + this.instanceId + " failed to relay a batch; retrying in " + errorDelay
+						+ " ms", ex);
+			}
+			if (failed) {
 				sleepQuietly(errorDelay);
 				errorDelay = Math.min(errorDelay * 2, this.pollInterval.toMillis() * 10);
 			}
@@ -458,6 +528,41 @@ public final class OutboxRelay {
 				}
 			}
 		}
+	}
+
+	/**
+	 * Stop relaying after a failure the relay cannot go on with: release the partitions
+	 * at once so other instances take them over (later heartbeats do nothing), stop
+	 * heartbeating and listening, then report the cause through {@link #failure()} and
+	 * {@link #isRunning()}. Runs on the relay thread, so no batch is in flight; it stays
+	 * running meanwhile so that a concurrent {@link #stop()} waits for it.
+	 */
+	private void giveUp(Throwable cause) {
+		logger.error("Outbox relay " + this.instanceId
+				+ " gives up: it releases its partitions so that other instances relay them, and relays nothing more until restarted",
+				cause);
+		try {
+			this.leases.releaseAll();
+		}
+		catch (Throwable ex) {
+			logger.error("Outbox relay " + this.instanceId
+					+ " could not release its partitions; they are taken over when the leases expire", ex);
+		}
+		try {
+			ScheduledExecutorService executor = this.scheduler;
+			if (executor != null) {
+				executor.shutdownNow();
+			}
+			NotificationListener notifications = this.notificationListener;
+			if (notifications != null) {
+				notifications.stop();
+			}
+		}
+		catch (Throwable ex) {
+			logger.warn("Outbox relay " + this.instanceId + " could not stop its heartbeat or listener: " + ex);
+		}
+		this.failure = cause;
+		this.running = false;
 	}
 
 	/**
@@ -571,6 +676,7 @@ public final class OutboxRelay {
 			try {
 				sent = sender.sendAll(messages);
 			}
+			// an Error propagates: the relay's failure, not the events' (see loop)
 			catch (RuntimeException ex) {
 				sent = messages.stream().map((m) -> CompletableFuture.<Void>failedFuture(ex)).toList();
 			}
@@ -596,6 +702,10 @@ public final class OutboxRelay {
 					"No broker confirm within the send timeout of " + this.sendTimeout.toMillis() + " ms");
 		}
 		catch (ExecutionException ex) {
+			if (ex.getCause() instanceof Error error) {
+				// the relay's failure, not the event's: no attempt counted (see loop)
+				throw error;
+			}
 			return (ex.getCause() != null) ? ex.getCause() : ex;
 		}
 		catch (CancellationException ex) {
@@ -645,7 +755,7 @@ public final class OutboxRelay {
 			if (failedKeys.add(event.key())) {
 				int attempts = event.attempts() + 1;
 				boolean parked = attempts >= this.maxAttempts;
-				String error = describe(cause);
+				String error = ErrorText.describe(cause);
 				RelayStore.Failure failure = new RelayStore.Failure(event.message().id(), attempts, error,
 						now.plus(this.backoff.delay(attempts, this.random)), parked);
 				failures.add(failure);
@@ -659,9 +769,9 @@ public final class OutboxRelay {
 			});
 		}
 		catch (RetryException ex) {
-			logger.error("Outbox relay " + this.instanceId + " could not record " + failures.size()
-					+ " failed deliveries; they will be retried without backoff", ex.getLastException());
-			return;
+			if (!recordWithoutErrorTexts(failures, ex.getLastException())) {
+				return;
+			}
 		}
 		warnOfRetries(outcomes);
 		outcomes.forEach((event, failure) -> {
@@ -680,6 +790,30 @@ public final class OutboxRelay {
 				notifyListener(() -> this.listener.onFailed(message, failure.attempts(), failure.error()));
 			}
 		});
+	}
+
+	/**
+	 * Record failures whose update failed again with a generic error text: a text the
+	 * database rejects must not keep an event from counting attempts and being parked.
+	 * @return whether they were recorded
+	 */
+	private boolean recordWithoutErrorTexts(List<RelayStore.Failure> failures, Throwable cause) {
+		String error = ErrorText.notRecorded(cause);
+		List<RelayStore.Failure> generic = failures.stream()
+			.map((f) -> new RelayStore.Failure(f.id(), f.attempts(), error, f.availableAt(), f.parked()))
+			.toList();
+		try {
+			this.store.markFailed(generic);
+			logger.error("Outbox relay " + this.instanceId + " could not record the error texts of " + failures.size()
+					+ " failed deliveries; recorded them as '" + error + "'", cause);
+			return true;
+		}
+		catch (RuntimeException ex) {
+			ex.addSuppressed(cause);
+			logger.error("Outbox relay " + this.instanceId + " could not record " + failures.size()
+					+ " failed deliveries; they will be retried without an attempt counted", ex);
+			return false;
+		}
 	}
 
 	private void warnOfRetries(Map<ClaimedEvent, RelayStore.Failure> outcomes) {
@@ -712,35 +846,26 @@ public final class OutboxRelay {
 		}
 	}
 
-	static String describe(Throwable cause) {
-		// Wrappers such as KafkaException("Send failed") hide the reason in their causes.
-		StringBuilder builder = new StringBuilder();
-		Throwable current = cause;
-		for (int depth = 0; current != null && depth < 5; depth++) {
-			builder.append((depth > 0) ? "; caused by: " : "")
-				.append(current.getClass().getName())
-				.append(": ")
-				.append(current.getMessage());
-			current = (current.getCause() != current) ? current.getCause() : null;
-		}
-		String text = builder.toString();
-		return (text.length() > MAX_ERROR_LENGTH) ? text.substring(0, MAX_ERROR_LENGTH) : text;
-	}
-
 	private void heartbeat() {
+		// a failure escaping a scheduled task would cancel every later heartbeat
 		try {
-			Set<Integer> before = sendablePartitions(this.clock.instant());
+			Set<Integer> before = sendablePartitions();
 			this.leases.heartbeat();
 			// Partitions taken over, or leases renewed after they ran out (heartbeats
 			// failed while the database was away): their pending events were skipped and
 			// nothing else may wake the relay before the next poll.
-			if (!before.containsAll(sendablePartitions(this.clock.instant()))) {
+			if (!before.containsAll(sendablePartitions())) {
 				wakeUp();
 			}
 		}
 		catch (RuntimeException ex) {
 			logger.warn("Outbox relay " + this.instanceId
 					+ " heartbeat failed; it stops sending when its leases run out: " + ex);
+		}
+		catch (Throwable ex) {
+			logger.error(
+					"Outbox relay " + this.instanceId + " heartbeat failed; it stops sending when its leases run out",
+					ex);
 		}
 	}
 
@@ -756,6 +881,9 @@ public final class OutboxRelay {
 		}
 		catch (RuntimeException ex) {
 			logger.warn("Outbox relay " + this.instanceId + " failed to purge published events: " + ex);
+		}
+		catch (Throwable ex) {
+			logger.error("Outbox relay " + this.instanceId + " failed to purge published events", ex);
 		}
 	}
 
@@ -1045,7 +1173,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * The clock for due times, leases and backoff.
+		 * The clock for due times and backoff. Partition leases do not use it: they are
+		 * computed by the database's clock, so that instances' clocks may disagree.
 		 * @param clock the clock (default UTC system clock)
 		 * @return this builder
 		 */

@@ -1,8 +1,6 @@
 package dev.outbox.relay;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -29,6 +27,14 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * leases it holds, releases those beyond its share and acquires free or expired ones up
  * to it. Only the owner of a partition sends its events, so each key is delivered by one
  * instance at a time, in order.
+ * <p>
+ * Instances' clocks may disagree: every instant written or compared ({@code lease_until},
+ * {@code heartbeat_at}, the dead-instance cut-off) is computed by the database's clock in
+ * SQL. Locally, a lease counts as valid for the lease duration from
+ * {@link System#nanoTime()} read before the statement that wrote it was sent: the
+ * database wrote a later end (it ran the statement after it was sent), so this instance
+ * stops sending before any other instance can take the partition over, whatever the wall
+ * clocks say.
  */
 final class PartitionLeases {
 
@@ -46,28 +52,32 @@ final class PartitionLeases {
 
 	private final Duration leaseDuration;
 
-	private final Clock clock;
-
 	private final Lock batchLock;
 
-	/** Owned partitions and the end of their lease as last written. */
-	private final Map<Integer, Instant> owned = new ConcurrentHashMap<>();
+	/**
+	 * Owned partitions and the {@link System#nanoTime()} until which their lease is valid
+	 * locally.
+	 */
+	private final Map<Integer, Long> owned = new ConcurrentHashMap<>();
+
+	/** Set once the partitions are released, until {@link #initialize()}. */
+	private boolean closed;
 
 	PartitionLeases(DataSource dataSource, OutboxTables tables, String instanceId, int partitions,
-			Duration leaseDuration, Clock clock, Lock batchLock) {
+			Duration leaseDuration, Lock batchLock) {
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.tables = tables;
 		this.instanceId = instanceId;
 		this.partitions = partitions;
 		this.leaseDuration = leaseDuration;
-		this.clock = clock;
 		this.batchLock = batchLock;
 	}
 
 	/**
 	 * Create the lease rows that are missing.
 	 */
-	void initialize() {
+	synchronized void initialize() {
+		this.closed = false;
 		this.jdbc.update(
 				"insert into " + this.tables.qualifiedLeaseTable()
 						+ " (partition_no) select generate_series(0, ?) on conflict (partition_no) do nothing",
@@ -75,40 +85,48 @@ final class PartitionLeases {
 	}
 
 	/**
-	 * Record this instance as live and rebalance its partitions.
+	 * Record this instance as live and rebalance its partitions. Does nothing once the
+	 * partitions were released by {@link #releaseAll()}.
 	 */
-	void heartbeat() {
-		Instant now = this.clock.instant();
-		OffsetDateTime nowAt = at(now);
-		OffsetDateTime until = at(now.plus(this.leaseDuration));
-		OffsetDateTime deadBefore = at(now.minus(this.leaseDuration));
+	synchronized void heartbeat() {
+		if (this.closed) {
+			return;
+		}
+		long leaseMillis = this.leaseDuration.toMillis();
+		long leaseNanos = this.leaseDuration.toNanos();
 		String instances = this.tables.qualifiedInstanceTable();
 		String leases = this.tables.qualifiedLeaseTable();
 		this.jdbc.update("insert into " + instances
-				+ " (instance_id, heartbeat_at) values (?, ?) on conflict (instance_id) do update set heartbeat_at = excluded.heartbeat_at",
-				this.instanceId, nowAt);
-		this.jdbc.update("delete from " + instances + " where heartbeat_at < ?", deadBefore);
-		Integer live = this.jdbc.queryForObject("select count(*) from " + instances + " where heartbeat_at >= ?",
-				Integer.class, deadBefore);
+				+ " (instance_id, heartbeat_at) values (?, clock_timestamp()) on conflict (instance_id) do update set heartbeat_at = excluded.heartbeat_at",
+				this.instanceId);
+		this.jdbc.update(
+				"delete from " + instances + " where heartbeat_at < clock_timestamp() - ? * interval '1 millisecond'",
+				leaseMillis);
+		Integer live = this.jdbc.queryForObject(
+				"select count(*) from " + instances
+						+ " where heartbeat_at >= clock_timestamp() - ? * interval '1 millisecond'",
+				Integer.class, leaseMillis);
 		int share = (int) Math.ceil((double) this.partitions / Math.max(1, (live != null) ? live : 1));
 		// Renewing a lease this instance still owns is safe even if it expired: no other
 		// instance took it over, or the owner would have changed.
-		List<Integer> renewed = this.jdbc.queryForList(
-				"update " + leases + " set lease_until = ? where owner = ? and partition_no < ? returning partition_no",
-				Integer.class, until, this.instanceId, this.partitions);
+		long renewSentAt = System.nanoTime();
+		List<Integer> renewed = this.jdbc.queryForList("update " + leases
+				+ " set lease_until = clock_timestamp() + ? * interval '1 millisecond' where owner = ? and partition_no < ? returning partition_no",
+				Integer.class, leaseMillis, this.instanceId, this.partitions);
 		this.owned.keySet().retainAll(renewed);
-		Instant untilInstant = until.toInstant();
-		renewed.forEach((partition) -> this.owned.put(partition, untilInstant));
+		renewed.forEach((partition) -> this.owned.put(partition, renewSentAt + leaseNanos));
 		if (renewed.size() > share) {
 			List<Integer> sorted = new ArrayList<>(new TreeSet<>(renewed));
 			release(sorted.subList(share, sorted.size()));
 		}
 		else if (renewed.size() < share) {
+			long acquireSentAt = System.nanoTime();
 			List<Integer> acquired = this.jdbc.queryForList("update " + leases
-					+ " set owner = ?, lease_until = ? where partition_no in (select partition_no from " + leases
-					+ " where partition_no < ? and (owner is null or lease_until < ?) order by partition_no limit ? for update skip locked) returning partition_no",
-					Integer.class, this.instanceId, until, this.partitions, nowAt, share - renewed.size());
-			acquired.forEach((partition) -> this.owned.put(partition, untilInstant));
+					+ " set owner = ?, lease_until = clock_timestamp() + ? * interval '1 millisecond' where partition_no in (select partition_no from "
+					+ leases
+					+ " where partition_no < ? and (owner is null or lease_until < clock_timestamp()) order by partition_no limit ? for update skip locked) returning partition_no",
+					Integer.class, this.instanceId, leaseMillis, this.partitions, share - renewed.size());
+			acquired.forEach((partition) -> this.owned.put(partition, acquireSentAt + leaseNanos));
 			if (!acquired.isEmpty() && logger.isDebugEnabled()) {
 				logger.debug("Relay " + this.instanceId + " acquired partitions " + acquired);
 			}
@@ -139,9 +157,12 @@ final class PartitionLeases {
 	}
 
 	/**
-	 * Release every partition and remove this instance. Call with no batch in flight.
+	 * Release every partition and remove this instance; later heartbeats do nothing until
+	 * {@link #initialize()}. Call with no batch in flight, and without holding the batch
+	 * lock (a heartbeat in progress may need it).
 	 */
-	void releaseAll() {
+	synchronized void releaseAll() {
+		this.closed = true;
 		this.owned.clear();
 		this.jdbc.update(
 				"update " + this.tables.qualifiedLeaseTable() + " set owner = null, lease_until = ? where owner = ?",
@@ -151,26 +172,27 @@ final class PartitionLeases {
 	}
 
 	/**
-	 * The partitions whose lease lasts at least until the given instant.
-	 * @param until the instant
+	 * The partitions whose lease is valid locally at least until the given
+	 * {@link System#nanoTime()}.
+	 * @param untilNanos the instant, on the monotonic clock
 	 * @return the partitions, sorted
 	 */
-	Set<Integer> ownedUntil(Instant until) {
+	Set<Integer> ownedUntil(long untilNanos) {
 		Set<Integer> result = new TreeSet<>();
-		this.owned.forEach((partition, leaseUntil) -> {
-			if (leaseUntil.isAfter(until)) {
+		this.owned.forEach((partition, validUntil) -> {
+			if (validUntil - untilNanos > 0) {
 				result.add(partition);
 			}
 		});
 		return result;
 	}
 
+	/**
+	 * The partitions whose lease is valid locally now.
+	 * @return the partitions, sorted
+	 */
 	Set<Integer> owned() {
-		return Collections.unmodifiableSet(new TreeSet<>(this.owned.keySet()));
-	}
-
-	private static OffsetDateTime at(Instant instant) {
-		return instant.atOffset(ZoneOffset.UTC);
+		return Collections.unmodifiableSet(ownedUntil(System.nanoTime()));
 	}
 
 }

@@ -3,7 +3,9 @@ package dev.outbox.autoconfigure.actuate;
 import java.time.Duration;
 
 import dev.outbox.admin.OutboxAdmin;
+import dev.outbox.relay.OutboxRelay;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -28,7 +30,8 @@ public final class OutboxHealthContributorAutoConfiguration {
 
 	@Bean(name = "outboxHealthIndicator")
 	@ConditionalOnMissingBean(name = "outboxHealthIndicator")
-	OutboxHealthIndicator outboxHealthIndicator(OutboxAdmin admin, OutboxHealthProperties properties) {
+	OutboxHealthIndicator outboxHealthIndicator(OutboxAdmin admin, OutboxHealthProperties properties,
+			ObjectProvider<OutboxRelay> relay) {
 		Duration maxPendingAge = properties.getMaxPendingAge();
 		if (maxPendingAge == null || maxPendingAge.isNegative() || maxPendingAge.isZero()) {
 			throw new InvalidConfigurationPropertyValueException("outbox.health.max-pending-age", maxPendingAge,
@@ -38,7 +41,10 @@ public final class OutboxHealthContributorAutoConfiguration {
 			throw new InvalidConfigurationPropertyValueException("outbox.health.max-parked", properties.getMaxParked(),
 					"It must be zero or more, for example 0.");
 		}
-		return new OutboxHealthIndicator(admin, maxPendingAge, properties.getMaxParked());
+		return new OutboxHealthIndicator(admin, maxPendingAge, properties.getMaxParked(), () -> {
+			OutboxRelay available = relay.getIfAvailable();
+			return (available != null) ? available.failure() : null;
+		});
 	}
 
 }

@@ -3,6 +3,7 @@ package dev.outbox.autoconfigure.actuate;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 import javax.sql.DataSource;
 
@@ -13,6 +14,9 @@ import dev.outbox.autoconfigure.admin.OutboxAdminAutoConfiguration;
 import dev.outbox.autoconfigure.amqp.OutboxAmqpAutoConfiguration;
 import dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration;
 import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
+import dev.outbox.relay.OutboxRelay;
+import dev.outbox.spi.OutboxMessage;
+import dev.outbox.spi.OutboxSender;
 import dev.outbox.test.TestPostgres;
 import dev.outbox.test.TestRabbit;
 import org.junit.jupiter.api.AfterEach;
@@ -38,6 +42,8 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -157,6 +163,27 @@ class OutboxActuatorAutoConfigurationTests {
 	}
 
 	@Test
+	void healthIsDownWithTheCauseWhenTheRelayGaveUp() {
+		this.runner.withUserConfiguration(OverflowingSenderConfiguration.class)
+			.withPropertyValues("outbox.relay.broker=overflowing")
+			.run((context) -> {
+				HealthIndicator health = context.getBean("outboxHealthIndicator", HealthIndicator.class);
+				OutboxRelay relay = context.getBean(OutboxRelay.class);
+				assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+				publish(context, OutboxEvent.of("anywhere", "o-1", "placed"));
+
+				await().atMost(Duration.ofSeconds(20)).until(() -> relay.failure() != null);
+				assertThat(relay.isRunning()).isFalse();
+				Health down = health.health();
+				assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+				assertThat(down.getDetails().get("relay").toString()).contains("gave up")
+					.contains("StackOverflowError");
+				assertThat(down.getDetails().get("error").toString()).contains("simulated overflow");
+				assertThat(down.getDetails()).containsEntry("pending", 1L);
+			});
+	}
+
+	@Test
 	void endpointIsNotCreatedUnlessExposed() {
 		this.runner.withPropertyValues("management.endpoints.web.exposure.include=health")
 			.run((context) -> assertThat(context).hasNotFailed()
@@ -186,6 +213,28 @@ class OutboxActuatorAutoConfigurationTests {
 				.getFailure()
 				.rootCause()
 				.hasMessageContaining("outbox.health.max-pending-age"));
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class OverflowingSenderConfiguration {
+
+		@Bean
+		OutboxSender overflowingSender() {
+			return new OutboxSender() {
+
+				@Override
+				public String name() {
+					return "overflowing";
+				}
+
+				@Override
+				public CompletableFuture<Void> send(OutboxMessage message) {
+					throw new StackOverflowError("simulated overflow");
+				}
+
+			};
+		}
+
 	}
 
 	private static UUID publish(AssertableApplicationContext context, OutboxEvent event) {
