@@ -123,7 +123,7 @@ public final class RabbitOutboxSender implements OutboxSender {
 					unreachable = failure;
 				}
 			}
-			// the messages not handed to the broker fail; those sent keep their futures
+			// after an unreachable broker, the other exchanges' messages fail with it
 			while (sent.size() < toSend.size()) {
 				sent.add(CompletableFuture.failedFuture(Objects.requireNonNull(unreachable)));
 			}
@@ -155,8 +155,7 @@ public final class RabbitOutboxSender implements OutboxSender {
 					CorrelationData correlation = new CorrelationData(message.id().toString());
 					CompletableFuture<Void> future = correlation.getFuture().thenApply((confirm) -> {
 						if (!confirm.ack()) {
-							// the exchange may be gone: check it again before the next
-							// send
+							// the exchange may be gone: check it before the next publish
 							this.exchanges.forget(exchange);
 							throw new IllegalStateException("RabbitMQ nacked the message to exchange '"
 									+ message.destination() + "': " + confirm.reason());

@@ -49,7 +49,13 @@ public final class KafkaOutboxSender implements OutboxSender {
 
 	private final KafkaTemplate<String, byte[]> template;
 
-	/** Per topic, the last send task: a topic's sends run one after the other. */
+	/** Topics the producer sent to without waiting out {@code max.block.ms}. */
+	private final Set<String> ready = ConcurrentHashMap.newKeySet();
+
+	/**
+	 * Per topic not ready, the last send task on a thread of the sender's: a topic's
+	 * sends run one after the other.
+	 */
 	private final Map<String, CompletableFuture<Void>> lanes = new ConcurrentHashMap<>();
 
 	/** Topics whose last send timed out in the producer. */
@@ -81,13 +87,13 @@ public final class KafkaOutboxSender implements OutboxSender {
 	}
 
 	/**
-	 * Send a batch: the messages of each topic in order, on a thread of that topic's own,
-	 * then flush, so that a topic whose metadata the producer waits for (it does not
-	 * exist and the broker does not create topics, or the broker is unreachable) holds up
-	 * no other topic's messages. A send that timed out inside the producer before it
-	 * returned (it waited {@code max.block.ms} for the metadata or for buffer space)
-	 * makes the topic unavailable: its later messages fail at once instead of blocking
-	 * once each, until a check in the background finds its metadata again.
+	 * Send a batch and flush once. A topic the producer has not sent to yet (or not since
+	 * it was unavailable) is sent on a thread of its own, so that waiting for its
+	 * metadata (it does not exist and the broker does not create topics, or the broker is
+	 * unreachable) holds up no other topic's messages. A send that timed out inside the
+	 * producer before it returned (it waited {@code max.block.ms} for the metadata or for
+	 * buffer space) makes the topic unavailable: its later messages fail at once instead
+	 * of blocking once each, until a check in the background finds its partitions again.
 	 */
 	@Override
 	public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
@@ -97,29 +103,41 @@ public final class KafkaOutboxSender implements OutboxSender {
 			futures.add(new CompletableFuture<>());
 			byTopic.computeIfAbsent(messages.get(i).destination(), (topic) -> new ArrayList<>()).add(i);
 		}
-		byTopic.forEach((topic, indexes) -> {
-			List<OutboxMessage> toSend = indexes.stream().map(messages::get).toList();
-			List<CompletableFuture<Void>> topicFutures = indexes.stream().map(futures::get).toList();
+		boolean sentHere = false;
+		for (Map.Entry<String, List<Integer>> group : byTopic.entrySet()) {
+			String topic = group.getKey();
+			List<OutboxMessage> toSend = group.getValue().stream().map(messages::get).toList();
+			List<CompletableFuture<Void>> topicFutures = group.getValue().stream().map(futures::get).toList();
 			Unavailable unavailable = this.unavailable.get(topic);
 			if (unavailable != null) {
 				fail(topic, unavailable.cause(), topicFutures);
 				recheck(topic, unavailable);
 			}
+			else if (this.ready.contains(topic)) {
+				send(topic, toSend, topicFutures);
+				sentHere = true;
+			}
 			else {
 				this.lanes.compute(topic,
 						(t, tail) -> ((tail != null) ? tail : CompletableFuture.completedFuture(null))
 							.handle((result, ex) -> null)
-							.thenRunAsync(() -> sendInLane(topic, toSend, topicFutures), this.executor));
+							.thenRunAsync(() -> {
+								send(topic, toSend, topicFutures);
+								this.template.flush();
+							}, this.executor));
 			}
-		});
+		}
+		if (sentHere) {
+			this.template.flush();
+		}
 		return futures;
 	}
 
 	/**
-	 * Send one topic's messages of a batch in order and flush; skip those whose future is
-	 * already done (the relay gave up on them).
+	 * Send one topic's messages of a batch in order, completing their futures; skip those
+	 * whose future is already done (the relay gave up on them).
 	 */
-	private void sendInLane(String topic, List<OutboxMessage> messages, List<CompletableFuture<Void>> futures) {
+	private void send(String topic, List<OutboxMessage> messages, List<CompletableFuture<Void>> futures) {
 		try {
 			for (int i = 0; i < messages.size(); i++) {
 				CompletableFuture<Void> future = futures.get(i);
@@ -129,12 +147,16 @@ public final class KafkaOutboxSender implements OutboxSender {
 				Unavailable unavailable = this.unavailable.get(topic);
 				if (unavailable != null) {
 					fail(topic, unavailable.cause(), futures.subList(i, futures.size()));
-					break;
+					return;
 				}
 				CompletableFuture<Void> sent = sendOne(messages.get(i));
 				Throwable timeout = timedOutInProducer(sent);
 				if (timeout != null) {
+					this.ready.remove(topic);
 					this.unavailable.putIfAbsent(topic, new Unavailable(timeout, new AtomicBoolean()));
+				}
+				else {
+					this.ready.add(topic);
 				}
 				sent.whenComplete((result, ex) -> {
 					if (ex != null) {
@@ -145,9 +167,8 @@ public final class KafkaOutboxSender implements OutboxSender {
 					}
 				});
 			}
-			this.template.flush();
 		}
-		catch (Throwable ex) {
+		catch (RuntimeException ex) {
 			futures.forEach((future) -> future.completeExceptionally(ex));
 		}
 	}
