@@ -1,17 +1,27 @@
 package dev.outbox.amqp;
 
+import java.net.SocketException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
 
+import com.rabbitmq.client.ShutdownSignalException;
 import dev.outbox.OutboxHeaders;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
+import org.springframework.amqp.AmqpConnectException;
+import org.springframework.amqp.AmqpTimeoutException;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.MessageDeliveryMode;
 import org.springframework.amqp.core.MessageProperties;
@@ -28,12 +38,14 @@ import org.springframework.amqp.rabbit.core.RabbitTemplate;
  * the event's own headers.
  * <p>
  * A future completes only on a positive publisher confirm for a message that was routed:
- * a nack, a return (unroutable: no queue bound) or a lost channel fails it. A batch is
- * published on one channel, so messages of one key keep their order. The template's
- * connection factory must have correlated publisher confirms and publisher returns
- * enabled; the template is set to {@code mandatory}. Give its RabbitMQ client a channel
- * RPC timeout of about the relay's send timeout: opening a channel on a connection to a
- * broker that hangs otherwise blocks the relay for the client's default of 10 minutes.
+ * a nack, a return (unroutable: no queue bound) or a lost channel fails it. The messages
+ * of one exchange in a batch are published on one channel, so messages of one key keep
+ * their order, and a channel error one exchange causes fails no other exchange's
+ * messages. The template's connection factory must have correlated publisher confirms and
+ * publisher returns enabled; the template is set to {@code mandatory}. Give its RabbitMQ
+ * client a channel RPC timeout of about the relay's send timeout: opening a channel on a
+ * connection to a broker that hangs otherwise blocks the relay for the client's default
+ * of 10 minutes.
  */
 public final class RabbitOutboxSender implements OutboxSender {
 
@@ -44,7 +56,12 @@ public final class RabbitOutboxSender implements OutboxSender {
 
 	private static final int MAX_ADVISED_CHANNEL_RPC_TIMEOUT = 60_000;
 
+	/** How long the answer of a passive exchange check is kept. */
+	private static final Duration EXCHANGE_CHECK_EXPIRY = Duration.ofSeconds(5);
+
 	private final RabbitTemplate template;
+
+	private final ExchangeChecks exchanges = new ExchangeChecks(EXCHANGE_CHECK_EXPIRY, System::nanoTime);
 
 	/**
 	 * Create a sender.
@@ -80,15 +97,66 @@ public final class RabbitOutboxSender implements OutboxSender {
 		return sendAll(List.of(message)).get(0);
 	}
 
+	/**
+	 * Send a batch: the messages of each exchange on a channel of their own, so that a
+	 * channel error one exchange causes (it does not exist, access refused) fails only
+	 * that exchange's messages. An exchange is checked passively before it is published
+	 * to, and the answer is kept for a few seconds: the messages to an exchange that does
+	 * not exist fail at once, without a publish that would close a channel. A failure to
+	 * reach the broker at all (connection refused, a channel open timing out) fails the
+	 * rest of the batch at once instead of blocking once per exchange.
+	 */
 	@Override
 	public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
-		List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
+		Map<String, List<Integer>> byExchange = new LinkedHashMap<>();
+		for (int i = 0; i < messages.size(); i++) {
+			byExchange.computeIfAbsent(messages.get(i).destination(), (exchange) -> new ArrayList<>()).add(i);
+		}
+		List<@Nullable CompletableFuture<Void>> futures = new ArrayList<>(Collections.nCopies(messages.size(), null));
+		RuntimeException unreachable = null;
+		for (Map.Entry<String, List<Integer>> group : byExchange.entrySet()) {
+			List<OutboxMessage> toSend = group.getValue().stream().map(messages::get).toList();
+			List<CompletableFuture<Void>> sent = new ArrayList<>(toSend.size());
+			if (unreachable == null) {
+				RuntimeException failure = publish(group.getKey(), toSend, sent);
+				if (failure != null && isBrokerUnreachable(failure)) {
+					unreachable = failure;
+				}
+			}
+			// after an unreachable broker, the other exchanges' messages fail with it
+			while (sent.size() < toSend.size()) {
+				sent.add(CompletableFuture.failedFuture(Objects.requireNonNull(unreachable)));
+			}
+			for (int j = 0; j < sent.size(); j++) {
+				futures.set(group.getValue().get(j), sent.get(j));
+			}
+		}
+		return futures.stream().map(Objects::requireNonNull).toList();
+	}
+
+	/**
+	 * Publish the messages of one exchange on one channel, adding their futures.
+	 * @return the failure that kept some of them from being handed to the broker, if any
+	 */
+	private @Nullable RuntimeException publish(String exchange, List<OutboxMessage> messages,
+			List<CompletableFuture<Void>> futures) {
+		RuntimeException missing = this.exchanges.missing(exchange);
+		if (missing != null) {
+			messages.forEach((message) -> futures.add(CompletableFuture.failedFuture(missing)));
+			return null;
+		}
 		try {
 			this.template.invoke((operations) -> {
+				if (this.exchanges.needsCheck(exchange)) {
+					operations.execute((channel) -> channel.exchangeDeclarePassive(exchange));
+					this.exchanges.found(exchange);
+				}
 				for (OutboxMessage message : messages) {
 					CorrelationData correlation = new CorrelationData(message.id().toString());
 					CompletableFuture<Void> future = correlation.getFuture().thenApply((confirm) -> {
 						if (!confirm.ack()) {
+							// the exchange may be gone: check it before the next publish
+							this.exchanges.forget(exchange);
 							throw new IllegalStateException("RabbitMQ nacked the message to exchange '"
 									+ message.destination() + "': " + confirm.reason());
 						}
@@ -106,14 +174,30 @@ public final class RabbitOutboxSender implements OutboxSender {
 				}
 				return null;
 			});
+			return null;
 		}
 		catch (RuntimeException ex) {
-			// the messages not handed to the broker fail; those sent keep their futures
+			RuntimeException failure = this.exchanges.notFound(exchange, ex);
 			while (futures.size() < messages.size()) {
-				futures.add(CompletableFuture.failedFuture(ex));
+				futures.add(CompletableFuture.failedFuture(failure));
+			}
+			return failure;
+		}
+	}
+
+	/**
+	 * Whether a failure is the broker's as a whole (it cannot be reached, or it does not
+	 * answer), not a channel error of one exchange.
+	 */
+	private static boolean isBrokerUnreachable(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			if (cause instanceof AmqpConnectException || cause instanceof AmqpTimeoutException
+					|| cause instanceof TimeoutException || cause instanceof SocketException
+					|| (cause instanceof ShutdownSignalException signal && signal.isHardError())) {
+				return true;
 			}
 		}
-		return futures;
+		return false;
 	}
 
 	static Message toMessage(OutboxMessage message) {

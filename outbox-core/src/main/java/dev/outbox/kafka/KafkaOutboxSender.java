@@ -2,19 +2,24 @@ package dev.outbox.kafka;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.jspecify.annotations.Nullable;
@@ -44,6 +49,24 @@ public final class KafkaOutboxSender implements OutboxSender {
 
 	private final KafkaTemplate<String, byte[]> template;
 
+	/** Topics the producer sent to without waiting out {@code max.block.ms}. */
+	private final Set<String> ready = ConcurrentHashMap.newKeySet();
+
+	/**
+	 * Per topic not ready, the last send task on a thread of the sender's: a topic's
+	 * sends run one after the other.
+	 */
+	private final Map<String, CompletableFuture<Void>> lanes = new ConcurrentHashMap<>();
+
+	/** Topics whose last send timed out in the producer. */
+	private final Map<String, Unavailable> unavailable = new ConcurrentHashMap<>();
+
+	private final Executor executor = Executors.newCachedThreadPool((runnable) -> {
+		Thread thread = new Thread(runnable, "outbox-kafka-send");
+		thread.setDaemon(true);
+		return thread;
+	});
+
 	/**
 	 * Create a sender.
 	 * @param template a template whose producer uses {@code acks=all} and idempotence,
@@ -60,37 +83,130 @@ public final class KafkaOutboxSender implements OutboxSender {
 
 	@Override
 	public CompletableFuture<Void> send(OutboxMessage message) {
-		CompletableFuture<Void> future = sendOne(message);
-		this.template.flush();
-		return future;
+		return sendAll(List.of(message)).get(0);
 	}
 
 	/**
-	 * Send a batch and flush once. A send that timed out inside the producer before it
-	 * returned (it waited {@code max.block.ms} for the topic's metadata or for buffer
-	 * space: the broker is unreachable) is not repeated for the rest of the batch's
-	 * messages to that topic: they fail at once instead of blocking the caller once each.
+	 * Send a batch and flush once. A topic the producer has not sent to yet (or not since
+	 * it was unavailable) is sent on a thread of its own, so that waiting for its
+	 * metadata (it does not exist and the broker does not create topics, or the broker is
+	 * unreachable) holds up no other topic's messages. A send that timed out inside the
+	 * producer before it returned (it waited {@code max.block.ms} for the metadata or for
+	 * buffer space) makes the topic unavailable: its later messages fail at once instead
+	 * of blocking once each, until a check in the background finds its partitions again.
 	 */
 	@Override
 	public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
 		List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
-		Map<String, Throwable> blockedTopics = new HashMap<>();
-		for (OutboxMessage message : messages) {
-			Throwable blocked = blockedTopics.get(message.destination());
-			if (blocked != null) {
-				futures.add(CompletableFuture.failedFuture(new KafkaException("Not sent: an earlier send to topic '"
-						+ message.destination() + "' of the same batch timed out in the producer", blocked)));
-				continue;
-			}
-			CompletableFuture<Void> future = sendOne(message);
-			Throwable timeout = timedOutInProducer(future);
-			if (timeout != null) {
-				blockedTopics.put(message.destination(), timeout);
-			}
-			futures.add(future);
+		Map<String, List<Integer>> byTopic = new LinkedHashMap<>();
+		for (int i = 0; i < messages.size(); i++) {
+			futures.add(new CompletableFuture<>());
+			byTopic.computeIfAbsent(messages.get(i).destination(), (topic) -> new ArrayList<>()).add(i);
 		}
-		this.template.flush();
+		boolean sentHere = false;
+		for (Map.Entry<String, List<Integer>> group : byTopic.entrySet()) {
+			String topic = group.getKey();
+			List<OutboxMessage> toSend = group.getValue().stream().map(messages::get).toList();
+			List<CompletableFuture<Void>> topicFutures = group.getValue().stream().map(futures::get).toList();
+			Unavailable unavailable = this.unavailable.get(topic);
+			if (unavailable != null) {
+				fail(topic, unavailable.cause(), topicFutures);
+				recheck(topic, unavailable);
+			}
+			else if (this.ready.contains(topic)) {
+				send(topic, toSend, topicFutures);
+				sentHere = true;
+			}
+			else {
+				this.lanes.compute(topic,
+						(t, tail) -> ((tail != null) ? tail : CompletableFuture.completedFuture(null))
+							.handle((result, ex) -> null)
+							.thenRunAsync(() -> {
+								send(topic, toSend, topicFutures);
+								this.template.flush();
+							}, this.executor));
+			}
+		}
+		if (sentHere) {
+			this.template.flush();
+		}
 		return futures;
+	}
+
+	/**
+	 * Send one topic's messages of a batch in order, completing their futures; skip those
+	 * whose future is already done (the relay gave up on them).
+	 */
+	private void send(String topic, List<OutboxMessage> messages, List<CompletableFuture<Void>> futures) {
+		try {
+			for (int i = 0; i < messages.size(); i++) {
+				CompletableFuture<Void> future = futures.get(i);
+				if (future.isDone()) {
+					continue;
+				}
+				Unavailable unavailable = this.unavailable.get(topic);
+				if (unavailable != null) {
+					fail(topic, unavailable.cause(), futures.subList(i, futures.size()));
+					return;
+				}
+				CompletableFuture<Void> sent = sendOne(messages.get(i));
+				Throwable timeout = timedOutInProducer(sent);
+				if (timeout != null) {
+					this.ready.remove(topic);
+					this.unavailable.putIfAbsent(topic, new Unavailable(timeout, new AtomicBoolean()));
+				}
+				else {
+					this.ready.add(topic);
+				}
+				sent.whenComplete((result, ex) -> {
+					if (ex != null) {
+						future.completeExceptionally(ex);
+					}
+					else {
+						future.complete(null);
+					}
+				});
+			}
+		}
+		catch (RuntimeException ex) {
+			futures.forEach((future) -> future.completeExceptionally(ex));
+		}
+	}
+
+	private static void fail(String topic, Throwable cause, List<CompletableFuture<Void>> futures) {
+		KafkaException failure = new KafkaException(
+				"Not sent: an earlier send to topic '" + topic + "' timed out in the producer", cause);
+		futures.forEach((future) -> future.completeExceptionally(failure));
+	}
+
+	/**
+	 * Ask the producer for the topic's partitions in the background (it waits up to
+	 * {@code max.block.ms} for them), unless a check of the topic is running: the topic
+	 * is available again once it has some.
+	 */
+	private void recheck(String topic, Unavailable unavailable) {
+		if (!unavailable.checking().compareAndSet(false, true)) {
+			return;
+		}
+		try {
+			this.executor.execute(() -> {
+				try {
+					List<PartitionInfo> partitions = this.template.partitionsFor(topic);
+					if (partitions != null && !partitions.isEmpty()) {
+						this.unavailable.remove(topic, unavailable);
+					}
+				}
+				catch (RuntimeException ex) {
+					// still unavailable: the next batch with messages to it checks again
+				}
+				finally {
+					unavailable.checking().set(false);
+				}
+			});
+		}
+		catch (RuntimeException ex) {
+			unavailable.checking().set(false);
+		}
 	}
 
 	/**
@@ -144,6 +260,15 @@ public final class KafkaOutboxSender implements OutboxSender {
 
 	private static byte[] bytes(String value) {
 		return value.getBytes(StandardCharsets.UTF_8);
+	}
+
+	/**
+	 * A topic whose send timed out in the producer.
+	 *
+	 * @param cause the producer's timeout
+	 * @param checking whether a background check of its metadata is running
+	 */
+	private record Unavailable(Throwable cause, AtomicBoolean checking) {
 	}
 
 }

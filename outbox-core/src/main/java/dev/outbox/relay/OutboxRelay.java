@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,6 +30,7 @@ import javax.sql.DataSource;
 
 import dev.outbox.OutboxTables;
 import dev.outbox.SqlIdentifiers;
+import dev.outbox.spi.NotAttemptedException;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxSender;
@@ -747,12 +749,21 @@ public final class OutboxRelay {
 	private void markFailed(Map<ClaimedEvent, Throwable> failed, Instant now) {
 		// Only the first failure of a key counts: the later events of that key in the
 		// batch were never sent (each waits for the one before it) and are retried after
-		// it without a penalty.
+		// it without a penalty. A collateral failure (NotAttemptedException: another
+		// destination's error) counts no attempt and never parks either: the event waits
+		// for the first retry delay only.
 		Set<String> failedKeys = new HashSet<>();
 		List<RelayStore.Failure> failures = new ArrayList<>();
 		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
 		failed.forEach((event, cause) -> {
-			if (failedKeys.add(event.key())) {
+			if (!failedKeys.add(event.key())) {
+				return;
+			}
+			if (isNotAttempted(cause)) {
+				failures.add(new RelayStore.Failure(event.message().id(), event.attempts(), ErrorText.describe(cause),
+						now.plus(this.backoff.delay(1, this.random)), false));
+			}
+			else {
 				int attempts = event.attempts() + 1;
 				boolean parked = attempts >= this.maxAttempts;
 				String error = ErrorText.describe(cause);
@@ -844,6 +855,14 @@ public final class OutboxRelay {
 		catch (RuntimeException ex) {
 			logger.warn("Outbox relay listener failed", ex);
 		}
+	}
+
+	/**
+	 * Whether a sender failed the event for another destination's error, not its own.
+	 */
+	private static boolean isNotAttempted(Throwable cause) {
+		return cause instanceof NotAttemptedException
+				|| (cause instanceof CompletionException && cause.getCause() instanceof NotAttemptedException);
 	}
 
 	private void heartbeat() {
