@@ -60,6 +60,9 @@ public final class OutboxRelay {
 	/** Default maximum number of events sent in one batch. */
 	public static final int DEFAULT_BATCH_SIZE = 500;
 
+	/** Default maximum payload and header bytes of one batch: 4 MiB. */
+	public static final long DEFAULT_BATCH_MAX_BYTES = 4L * 1024 * 1024;
+
 	/** Default interval between polls when nothing wakes the relay. */
 	public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
 
@@ -108,6 +111,8 @@ public final class OutboxRelay {
 	private final Map<String, String> destinations;
 
 	private final int batchSize;
+
+	private final long batchMaxBytes;
 
 	private final Duration pollInterval;
 
@@ -181,6 +186,11 @@ public final class OutboxRelay {
 		});
 		this.destinations = Map.copyOf(builder.destinations);
 		this.batchSize = requirePositive(builder.batchSize, "batch size");
+		if (builder.batchMaxBytes < 1) {
+			throw new IllegalArgumentException(
+					"The relay batch max bytes must be at least 1, was " + builder.batchMaxBytes);
+		}
+		this.batchMaxBytes = builder.batchMaxBytes;
 		this.pollInterval = requirePositive(builder.pollInterval, "poll interval");
 		this.sendTimeout = requirePositive(builder.sendTimeout, "send timeout");
 		this.maxAttempts = requirePositive(builder.maxAttempts, "max attempts");
@@ -373,12 +383,14 @@ public final class OutboxRelay {
 			}
 			// read each partition by index, a fair share of the batch (twice, for skew)
 			int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
-			List<ClaimedEvent> batch = this.store.fetch(partitions, now, perPartition, this.batchSize);
+			RelayStore.Fetched fetched = this.store.fetch(partitions, now, perPartition, this.batchSize,
+					this.batchMaxBytes);
+			List<ClaimedEvent> batch = fetched.events();
 			if (batch.isEmpty()) {
 				return 0;
 			}
 			boolean leftOver = deliver(batch);
-			if (leftOver || batch.size() >= this.batchSize) {
+			if (leftOver || batch.size() >= this.batchSize || fetched.cutByBytes()) {
 				return this.batchSize;
 			}
 			// a partition that filled its share may hold more: tell the loop to go on
@@ -500,17 +512,17 @@ public final class OutboxRelay {
 	}
 
 	/**
-	 * Group a batch by the position of each event within its key: wave 0 holds the first
-	 * event of every key, wave 1 the second ones, and so on, each in batch order.
-	 * {@code previousOfKey} gets, per event, the index of the event before it of the same
-	 * key ({@code -1} for a first one).
+	 * Group a batch by the position of each event within its key (per destination): wave
+	 * 0 holds the first event of every key, wave 1 the second ones, and so on, each in
+	 * batch order. {@code previousOfKey} gets, per event, the index of the event before
+	 * it of the same destination and key ({@code -1} for a first one).
 	 */
 	private static List<List<Integer>> waves(List<ClaimedEvent> batch, int[] previousOfKey) {
 		List<List<Integer>> waves = new ArrayList<>();
 		int[] rank = new int[batch.size()];
-		Map<String, Integer> lastOfKey = new HashMap<>();
+		Map<ClaimedEvent.OrderKey, Integer> lastOfKey = new HashMap<>();
 		for (int i = 0; i < batch.size(); i++) {
-			Integer previous = lastOfKey.put(batch.get(i).key(), i);
+			Integer previous = lastOfKey.put(batch.get(i).orderKey(), i);
 			previousOfKey[i] = (previous != null) ? previous : -1;
 			rank[i] = (previous != null) ? rank[previous] + 1 : 0;
 			if (rank[i] == waves.size()) {
@@ -607,14 +619,14 @@ public final class OutboxRelay {
 	}
 
 	private void markFailed(Map<ClaimedEvent, Throwable> failed, Instant now) {
-		// Only the first failure of a key counts: the later events of that key in the
-		// batch were never sent (each waits for the one before it) and are retried after
-		// it without a penalty.
-		Set<String> failedKeys = new HashSet<>();
+		// Only the first failure of a key (per destination) counts: the later events of
+		// that key in the batch were never sent (each waits for the one before it) and
+		// are retried after it without a penalty.
+		Set<ClaimedEvent.OrderKey> failedKeys = new HashSet<>();
 		List<RelayStore.Failure> failures = new ArrayList<>();
 		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
 		failed.forEach((event, cause) -> {
-			if (failedKeys.add(event.key())) {
+			if (failedKeys.add(event.orderKey())) {
 				int attempts = event.attempts() + 1;
 				boolean parked = attempts >= this.maxAttempts;
 				String error = describe(cause);
@@ -801,6 +813,8 @@ public final class OutboxRelay {
 
 		private int batchSize = DEFAULT_BATCH_SIZE;
 
+		private long batchMaxBytes = DEFAULT_BATCH_MAX_BYTES;
+
 		private Duration pollInterval = DEFAULT_POLL_INTERVAL;
 
 		private Duration sendTimeout = DEFAULT_SEND_TIMEOUT;
@@ -909,6 +923,18 @@ public final class OutboxRelay {
 		 */
 		public Builder batchSize(int batchSize) {
 			this.batchSize = batchSize;
+			return this;
+		}
+
+		/**
+		 * The maximum payload and header bytes per batch, so the relay's memory is
+		 * bounded whatever the payloads; a batch holds at least one event, however large.
+		 * @param batchMaxBytes the bytes (default {@value #DEFAULT_BATCH_MAX_BYTES}, 4
+		 * MiB)
+		 * @return this builder
+		 */
+		public Builder batchMaxBytes(long batchMaxBytes) {
+			this.batchMaxBytes = batchMaxBytes;
 			return this;
 		}
 
