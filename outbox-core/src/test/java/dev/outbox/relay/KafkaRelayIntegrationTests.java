@@ -293,6 +293,36 @@ class KafkaRelayIntegrationTests {
 	}
 
 	@Test
+	void aParkedEventHoldsBackTheLaterEventsOfItsKeyToItsOwnDestinationOnly() {
+		String otherTopic = "relay-other-" + UUID.randomUUID();
+		try (KafkaTestClient otherClient = new KafkaTestClient(TestKafka.bootstrapServers(), otherTopic)) {
+			RecordingSender sender = RecordingSender.failing(sender(), (m) -> m.destination().equals(this.topic)
+					&& new String(m.payload(), java.nio.charset.StandardCharsets.UTF_8).equals("poison"));
+			started(this.fixture.relay().sender(sender).maxAttempts(2));
+			UUID poison = this.fixture.insert(this.topic, "k", "poison");
+			this.fixture.insert(otherTopic, "k", "y1");
+			UUID behindPoison = this.fixture.insert(this.topic, "k", "x1");
+			this.fixture.insert(otherTopic, "k", "y2");
+			UUID alsoBehindPoison = this.fixture.insert(this.topic, "k", "x2");
+			await().atMost(Duration.ofSeconds(20)).until(() -> this.fixture.status(poison).equals("PARKED"));
+			this.fixture.insert(otherTopic, "k", "y3");
+			List<String> other = new ArrayList<>();
+			await().atMost(Duration.ofSeconds(30)).until(() -> {
+				other.clear();
+				otherClient.poll().forEach((r) -> other.add(KafkaTestClient.value(r)));
+				return other.size() >= 3;
+			});
+			assertThat(other).containsExactly("y1", "y2", "y3");
+			assertThat(this.client.poll()).isEmpty();
+			for (UUID waiting : List.of(behindPoison, alsoBehindPoison)) {
+				Map<String, Object> row = this.fixture.row(waiting);
+				assertThat(row.get("status")).isEqualTo("PENDING");
+				assertThat(row.get("attempts")).isEqualTo(0);
+			}
+		}
+	}
+
+	@Test
 	void retentionKeepsPublishedRowsThenPurgesThemInBatches() {
 		MutableClock clock = new MutableClock(Instant.now().plusSeconds(5));
 		OutboxRelay relay = this.fixture.relay()
