@@ -121,6 +121,7 @@ class OutboxRelayAutoConfigurationTests {
 	@ParameterizedTest
 	@CsvSource(delimiter = '|', textBlock = """
 			outbox.relay.batch-size=0                                       | outbox.relay.batch-size
+			outbox.relay.batch-max-bytes=0B                                 | outbox.relay.batch-max-bytes
 			outbox.relay.poll-interval=0s                                   | outbox.relay.poll-interval
 			outbox.relay.send-timeout=-1s                                   | outbox.relay.send-timeout
 			outbox.relay.max-attempts=0                                     | outbox.relay.max-attempts
