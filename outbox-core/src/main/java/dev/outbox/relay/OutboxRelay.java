@@ -383,8 +383,7 @@ public final class OutboxRelay {
 			}
 			// read each partition by index, a fair share of the batch (twice, for skew)
 			int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
-			RelayStore.Fetched fetched = this.store.fetch(partitions, now, perPartition, this.batchSize,
-					this.batchMaxBytes);
+			RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
 			List<ClaimedEvent> batch = fetched.events();
 			if (batch.isEmpty()) {
 				return 0;
@@ -606,7 +605,7 @@ public final class OutboxRelay {
 		List<UUID> ids = confirmed.stream().map((event) -> event.message().id()).toList();
 		boolean delete = this.retention.isZero();
 		try {
-			this.storeRetry.execute(() -> this.store.markPublished(ids, now, delete));
+			this.storeRetry.execute(() -> this.store.markPublished(ids, delete));
 		}
 		catch (RetryException ex) {
 			logger.error(
@@ -631,7 +630,7 @@ public final class OutboxRelay {
 				boolean parked = attempts >= this.maxAttempts;
 				String error = describe(cause);
 				RelayStore.Failure failure = new RelayStore.Failure(event.message().id(), attempts, error,
-						now.plus(this.backoff.delay(attempts, this.random)), parked);
+						this.backoff.delay(attempts, this.random), parked);
 				failures.add(failure);
 				outcomes.put(event, failure);
 			}
@@ -659,7 +658,7 @@ public final class OutboxRelay {
 			else {
 				if (logger.isDebugEnabled()) {
 					logger.debug("Outbox event " + message.id() + " failed (attempt " + failure.attempts()
-							+ "), retrying at " + failure.availableAt() + ": " + failure.error());
+							+ "), retrying in " + failure.delay().toMillis() + " ms: " + failure.error());
 				}
 				notifyListener(() -> this.listener.onFailed(message, failure.attempts(), failure.error()));
 			}
@@ -730,11 +729,10 @@ public final class OutboxRelay {
 
 	private void purge() {
 		try {
-			Instant before = this.clock.instant().minus(this.retention);
 			int deleted;
 			int rounds = 0;
 			do {
-				deleted = this.store.purge(before, this.purgeBatchSize);
+				deleted = this.store.purge(this.retention, this.purgeBatchSize);
 			}
 			while (deleted >= this.purgeBatchSize && ++rounds < 1000 && !Thread.currentThread().isInterrupted());
 		}
@@ -1043,7 +1041,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * The clock for due times, leases and backoff.
+		 * The clock for leases and send deadlines. Due times, backoff and publication
+		 * times are the database's clock, so instances' clocks may disagree.
 		 * @param clock the clock (default UTC system clock)
 		 * @return this builder
 		 */

@@ -2,9 +2,8 @@ package dev.outbox.relay;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
+import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -81,7 +80,8 @@ final class RelayStore {
 		// (available_at = created_at) is due at once, whatever the clocks of writer and
 		// relay say. The batch is cut, in seq order, where its payloads and headers
 		// reach the byte bound (always admitting one row); "fetched" tells how many rows
-		// were read before that cut. "offset 0" keeps the probe a per-row subplan on the
+		// were read before that cut. Due times are the database's clock, whatever the
+		// relay's clock says. "offset 0" keeps the probe a per-row subplan on the
 		// blocking index: it is never turned into a join that reads every blocking row.
 		this.fetchSql = """
 				select c.id, c.seq, c.partition_no, c.attempts, c.aggregate_type, c.aggregate_id, c.event_type,
@@ -98,12 +98,12 @@ final class RelayStore {
 				             octet_length(e.payload) + octet_length(e.headers::text) as size
 				      from %1$s e
 				      where e.partition_no = p.no and e.status = 'PENDING'
-				        and (e.available_at <= ? or (e.attempts = 0 and e.available_at <= e.created_at))
+				        and (e.available_at <= now() or (e.attempts = 0 and e.available_at <= e.created_at))
 				        and not exists (
 				          select 1 from %1$s b
 				          where b.destination = e.destination and b.message_key = e.message_key and b.seq < e.seq
 				            and (b.status = 'PARKED' or (b.status = 'PENDING' and (b.attempts > 0 or b.available_at > b.created_at)))
-				            and (b.status = 'PARKED' or b.attempts > 0 or b.available_at > ?)
+				            and (b.status = 'PARKED' or b.attempts > 0 or b.available_at > now())
 				          offset 0)
 				      order by e.seq
 				      limit ?
@@ -123,60 +123,67 @@ final class RelayStore {
 		// empty table looks empty to the planner until the table is analyzed.
 		String stillPending = " and status <> 'PUBLISHED' and status <> 'PARKED'";
 		this.deleteSql = "delete from " + events + " where id = any(?::uuid[])" + stillPending;
-		this.publishedSql = "update " + events + " set status = 'PUBLISHED', published_at = ? where id = any(?::uuid[])"
-				+ stillPending;
+		this.publishedSql = "update " + events
+				+ " set status = 'PUBLISHED', published_at = now() where id = any(?::uuid[])" + stillPending;
 		this.failedSql = "update " + events
-				+ " set attempts = ?, last_error = ?, available_at = ?, status = ? where id = ?" + stillPending;
+				+ " set attempts = ?, last_error = ?, available_at = now() + ? * interval '1 millisecond', status = ?"
+				+ " where id = ?" + stillPending;
 		this.purgeSql = "delete from " + events + " where id in (select id from " + events
-				+ " where status = 'PUBLISHED' and published_at < ? order by published_at limit ? for update skip locked)";
+				+ " where status = 'PUBLISHED' and published_at < now() - ? * interval '1 millisecond'"
+				+ " order by published_at limit ? for update skip locked)";
 	}
 
 	/**
 	 * Read due pending events of the given partitions in seq order, skipping those behind
 	 * a blocked (destination, key), up to a number of rows and of bytes.
 	 * @param partitions the partitions
-	 * @param now the current time
 	 * @param perPartition the most events read from one partition
 	 * @param limit the most events returned
 	 * @param maxBytes the most payload and header bytes returned (at least one event is
 	 * returned if any is due)
 	 * @return the events
 	 */
-	Fetched fetch(Collection<Integer> partitions, Instant now, int perPartition, int limit, long maxBytes) {
+	Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
 		return pinned(() -> {
 			int[] read = new int[1];
 			List<ClaimedEvent> events = this.jdbc.query(this.fetchSql, (rs, row) -> {
 				read[0] = rs.getInt(15);
 				return map(rs);
-			}, fetchArgs(partitions, now, perPartition, limit, maxBytes));
+			}, fetchArgs(partitions, perPartition, limit, maxBytes));
 			return new Fetched(events, events.isEmpty() ? 0 : read[0]);
 		});
 	}
 
-	static Object[] fetchArgs(Collection<Integer> partitions, Instant now, int perPartition, int limit, long maxBytes) {
+	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
 		String owned = partitions.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
-		OffsetDateTime at = at(now);
-		return new Object[] { owned, at, at, perPartition, limit, maxBytes };
+		return new Object[] { owned, perPartition, limit, maxBytes };
 	}
 
-	int markPublished(Collection<UUID> ids, Instant now, boolean delete) {
+	/**
+	 * Delete the given pending events, or mark them published at the database's current
+	 * time.
+	 */
+	int markPublished(Collection<UUID> ids, boolean delete) {
 		String array = ids.stream().map(UUID::toString).collect(Collectors.joining(",", "{", "}"));
-		return pinned(() -> delete ? this.jdbc.update(this.deleteSql, array)
-				: this.jdbc.update(this.publishedSql, at(now), array));
+		return pinned(() -> this.jdbc.update(delete ? this.deleteSql : this.publishedSql, array));
 	}
 
 	void markFailed(List<Failure> failures) {
 		pinned(() -> this.jdbc.batchUpdate(this.failedSql, failures, failures.size(), (ps, failure) -> {
 			ps.setInt(1, failure.attempts());
 			ps.setString(2, failure.error());
-			ps.setObject(3, at(failure.availableAt()));
+			ps.setLong(3, failure.delay().toMillis());
 			ps.setString(4, failure.parked() ? "PARKED" : "PENDING");
 			ps.setObject(5, failure.id());
 		}));
 	}
 
-	int purge(Instant publishedBefore, int limit) {
-		return pinned(() -> this.jdbc.update(this.purgeSql, at(publishedBefore), limit));
+	/**
+	 * Delete up to {@code limit} published events older than the retention, by the
+	 * database's clock.
+	 */
+	int purge(Duration retention, int limit) {
+		return pinned(() -> this.jdbc.update(this.purgeSql, retention.toMillis(), limit));
 	}
 
 	/**
@@ -189,10 +196,6 @@ final class RelayStore {
 			result.add(statements.get());
 		});
 		return result.get(0);
-	}
-
-	private static OffsetDateTime at(Instant instant) {
-		return instant.atOffset(ZoneOffset.UTC);
 	}
 
 	private static ClaimedEvent map(ResultSet rs) throws SQLException {
@@ -232,10 +235,10 @@ final class RelayStore {
 	 * @param id the message id
 	 * @param attempts the failed attempts including this one
 	 * @param error the error to record
-	 * @param availableAt the earliest next attempt
+	 * @param delay the time until the next attempt, from the database's current time
 	 * @param parked whether the event is parked
 	 */
-	record Failure(UUID id, int attempts, String error, Instant availableAt, boolean parked) {
+	record Failure(UUID id, int attempts, String error, Duration delay, boolean parked) {
 	}
 
 }

@@ -1,8 +1,7 @@
 package dev.outbox.relay;
 
 import java.sql.Connection;
-import java.time.Instant;
-import java.time.ZoneOffset;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,10 +53,10 @@ class RelayStoreIntegrationTests {
 		// destination, so none of the pending rows is held back
 		insertRows(2000, "orders", "PENDING", 0);
 		long rowsWithoutParked = rowsReadByFetch();
-		List<ClaimedEvent> before = this.store.fetch(ALL, Instant.now(), 63, 500, Long.MAX_VALUE).events();
+		List<ClaimedEvent> before = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE).events();
 		insertRows(100_000, "audit", "PARKED", 10);
 		long rowsWithParked = rowsReadByFetch();
-		List<ClaimedEvent> after = this.store.fetch(ALL, Instant.now(), 63, 500, Long.MAX_VALUE).events();
+		List<ClaimedEvent> after = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE).events();
 		assertThat(after).hasSize(500)
 			.map(ClaimedEvent::seq)
 			.isEqualTo(before.stream().map(ClaimedEvent::seq).toList());
@@ -80,7 +79,7 @@ class RelayStoreIntegrationTests {
 		this.fixture.jdbc.update("update " + this.events + " set attempts = 1 where id = ?", retried);
 		this.fixture.jdbc.update("update " + this.events + " set available_at = now() + interval '1 hour' where id = ?",
 				delayed);
-		List<UUID> fetched = this.store.fetch(ALL, Instant.now(), 63, 500, Long.MAX_VALUE)
+		List<UUID> fetched = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE)
 			.events()
 			.stream()
 			.map((event) -> event.message().id())
@@ -98,13 +97,13 @@ class RelayStoreIntegrationTests {
 		}
 		// each row is 1000 payload bytes and its headers: the fourth row starts below
 		// 3500 bytes, the fifth above
-		RelayStore.Fetched bounded = this.store.fetch(ALL, Instant.now(), 63, 500, 3500);
+		RelayStore.Fetched bounded = this.store.fetch(ALL, 63, 500, 3500);
 		assertThat(bounded.events()).map((event) -> event.message().id()).containsExactlyElementsOf(ids.subList(0, 4));
 		assertThat(bounded.cutByBytes()).isTrue();
-		RelayStore.Fetched one = this.store.fetch(ALL, Instant.now(), 63, 500, 1);
+		RelayStore.Fetched one = this.store.fetch(ALL, 63, 500, 1);
 		assertThat(one.events()).map((event) -> event.message().id()).containsExactly(ids.get(0));
 		assertThat(one.cutByBytes()).isTrue();
-		RelayStore.Fetched all = this.store.fetch(ALL, Instant.now(), 63, 500, 4L * 1024 * 1024);
+		RelayStore.Fetched all = this.store.fetch(ALL, 63, 500, 4L * 1024 * 1024);
 		assertThat(all.events()).hasSize(10);
 		assertThat(all.cutByBytes()).isFalse();
 	}
@@ -120,10 +119,10 @@ class RelayStoreIntegrationTests {
 			// looks no worse: on a tiny table, a scan of the whole table or partial index
 			for (int i = 0; i < 12; i++) {
 				UUID id = this.fixture.insert("orders", "k" + i, "{}");
-				onOneConnection.fetch(ALL, Instant.now(), 63, 500, Long.MAX_VALUE);
-				onOneConnection.markFailed(List.of(new RelayStore.Failure(id, 1, "error", Instant.now(), false)));
-				onOneConnection.markPublished(List.of(id), Instant.now(), i % 2 == 0);
-				onOneConnection.purge(Instant.now(), 1000);
+				onOneConnection.fetch(ALL, 63, 500, Long.MAX_VALUE);
+				onOneConnection.markFailed(List.of(new RelayStore.Failure(id, 1, "error", Duration.ZERO, false)));
+				onOneConnection.markPublished(List.of(id), i % 2 == 0);
+				onOneConnection.purge(Duration.ZERO, 1000);
 			}
 			List<Map<String, Object>> prepared = new JdbcTemplate(new SingleConnectionDataSource(connection, true))
 				.queryForList("select statement, generic_plans, custom_plans from pg_prepared_statements"
@@ -142,13 +141,12 @@ class RelayStoreIntegrationTests {
 		UUID pending = this.fixture.insert("orders", "k1", "{}");
 		UUID failing = this.fixture.insert("orders", "k2", "{}");
 		this.fixture.jdbc.update("update " + this.events + " set attempts = 1 where id = ?", failing);
-		Instant now = Instant.now();
 		String ids = "{" + pending + "," + failing + "}";
-		assertIndexScansOnly(this.store.fetchSql, RelayStore.fetchArgs(ALL, now, 63, 500, Long.MAX_VALUE));
+		assertIndexScansOnly(this.store.fetchSql, RelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE));
 		assertIndexScansOnly(this.store.deleteSql, ids);
-		assertIndexScansOnly(this.store.publishedSql, now.atOffset(ZoneOffset.UTC), ids);
-		assertIndexScansOnly(this.store.failedSql, 2, "error", now.atOffset(ZoneOffset.UTC), "PENDING", failing);
-		assertIndexScansOnly(this.store.purgeSql, now.atOffset(ZoneOffset.UTC), 1000);
+		assertIndexScansOnly(this.store.publishedSql, ids);
+		assertIndexScansOnly(this.store.failedSql, 2, "error", 1000L, "PENDING", failing);
+		assertIndexScansOnly(this.store.purgeSql, 3_600_000L, 1000);
 	}
 
 	private void assertIndexScansOnly(String sql, Object... args) {
@@ -163,7 +161,7 @@ class RelayStoreIntegrationTests {
 
 	private long rowsReadByFetch() {
 		JsonNode plan = explain("explain (analyze, format json) ", this.store.fetchSql,
-				RelayStore.fetchArgs(ALL, Instant.now(), 63, 500, Long.MAX_VALUE));
+				RelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE));
 		List<JsonNode> scans = new ArrayList<>();
 		collectScans(plan, scans);
 		return scans.stream().mapToLong((scan) -> {
