@@ -42,7 +42,7 @@ public class OutboxRelayProperties {
 	 * Maximum payload and header bytes read and sent in one batch, so the relay's memory
 	 * is bounded whatever the payloads. A batch holds at least one event, however large.
 	 */
-	private DataSize batchMaxBytes = DataSize.ofBytes(OutboxRelay.DEFAULT_BATCH_MAX_BYTES);
+	private DataSize batchMaxBytes = DataSize.ofMegabytes(4);
 
 	/**
 	 * Interval between polls when nothing wakes the relay. Commits in this JVM and

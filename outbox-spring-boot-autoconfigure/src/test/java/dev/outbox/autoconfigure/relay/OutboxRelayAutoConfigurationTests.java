@@ -118,6 +118,13 @@ class OutboxRelayAutoConfigurationTests {
 				.hasMessageContaining("outbox.relay.kafka.producer.acks=1"));
 	}
 
+	@Test
+	void batchMaxBytesDefaultsToTheRelaysDefault() {
+		// written as a literal so that the IDE metadata shows it
+		assertThat(new OutboxRelayProperties().getBatchMaxBytes().toBytes())
+			.isEqualTo(OutboxRelay.DEFAULT_BATCH_MAX_BYTES);
+	}
+
 	@ParameterizedTest
 	@CsvSource(delimiter = '|', textBlock = """
 			outbox.relay.batch-size=0                                       | outbox.relay.batch-size
