@@ -116,11 +116,11 @@ final class RelayStore {
 				order by c.seq
 				"""
 			.formatted(events);
-		// The statements by id find their rows by primary key. They say "still pending"
-		// as
-		// "neither published nor parked", not as status = 'PENDING', which would let the
-		// planner scan the whole partial pending index instead: an index created on an
-		// empty table looks empty to the planner until the table is analyzed.
+		// The statements by id find their rows by primary key. They say "still
+		// pending" as "neither published nor parked", not as status = 'PENDING', which
+		// would let the planner scan the whole partial pending index instead: an index
+		// created on an empty table looks empty to the planner until the table is
+		// analyzed.
 		String stillPending = " and status <> 'PUBLISHED' and status <> 'PARKED'";
 		this.deleteSql = "delete from " + events + " where id = any(?::uuid[])" + stillPending;
 		this.publishedSql = "update " + events
