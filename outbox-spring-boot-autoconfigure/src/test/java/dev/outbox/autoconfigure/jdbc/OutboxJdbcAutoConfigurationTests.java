@@ -280,7 +280,8 @@ class OutboxJdbcAutoConfigurationTests {
 				.containsExactly("V1__create_orders.sql");
 			assertThat(jdbc.queryForList("select script from " + database.schema()
 					+ ".outbox_schema_history where success order by installed_rank", String.class))
-				.containsExactly("<< outbox baseline >>", "V1__create_outbox_tables.sql");
+				.containsExactly("<< outbox baseline >>", "V1__create_outbox_tables.sql",
+						"V2__block_per_destination_and_key.sql");
 		});
 		runner.run((context) -> assertThat(context).hasNotFailed());
 	}
