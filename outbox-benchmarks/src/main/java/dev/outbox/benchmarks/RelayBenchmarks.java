@@ -43,7 +43,10 @@ import org.springframework.kafka.core.KafkaTemplate;
 
 /**
  * Relay scenarios: drain of a pre-filled backlog of 1 KB events to Kafka and to RabbitMQ
- * (throughput), and commit-to-confirm latency at a steady write rate.
+ * (throughput), and commit-to-confirm latency at a steady write rate. The Kafka drain
+ * runs on an analyzed table and on a never-analyzed one (a backlog that built up in a
+ * fresh table, the relay's plans cached while it was tiny), and with {@code --parked N}
+ * also with N parked events on another destination.
  */
 final class RelayBenchmarks {
 
@@ -53,7 +56,20 @@ final class RelayBenchmarks {
 	}
 
 	static void kafka(String[] args) {
-		run(() -> drain("kafka", intArg(args, 0, 100_000)));
+		int events = (args.length > 0 && !args[0].startsWith("--")) ? Integer.parseInt(args[0]) : 100_000;
+		int parked = Benchmarks.intOption(args, "--parked", 0);
+		run(() -> {
+			double analyzed = drain("kafka", events);
+			double fresh = drain("kafka", events, Statistics.NEVER_ANALYZED, 0);
+			System.out.printf("relay-kafka: never-analyzed table drains at %.2fx the analyzed rate%n",
+					fresh / analyzed);
+			if (parked > 0) {
+				double withParked = drain("kafka", events, Statistics.ANALYZED, parked);
+				System.out.printf(
+						"relay-kafka: with %,d parked events on another destination: %.2fx the rate without%n", parked,
+						withParked / analyzed);
+			}
+		});
 	}
 
 	static void rabbit(String[] args) {
@@ -85,12 +101,49 @@ final class RelayBenchmarks {
 	 * @throws Exception if the benchmark fails
 	 */
 	static double drain(String broker, int events) throws Exception {
+		return drain(broker, events, Statistics.ANALYZED, 0);
+	}
+
+	/**
+	 * Drain a pre-filled backlog of 1 KB events with one relay instance.
+	 * @param broker {@code kafka} or {@code rabbit}
+	 * @param events the size of the backlog
+	 * @param statistics whether the table is analyzed after the backlog is written, or
+	 * never (autovacuum off, the relay's statements first run on the empty table)
+	 * @param parked parked events to preload on another destination
+	 * @return events per second
+	 * @throws Exception if the benchmark fails
+	 */
+	static double drain(String broker, int events, Statistics statistics, int parked) throws Exception {
 		try (Environment env = new Environment(broker)) {
-			long fillStart = System.nanoTime();
-			env.prefill(events);
-			System.out.printf("relay-%s: pre-filled %,d events of 1 KB in %.1f s%n", broker, events,
-					(System.nanoTime() - fillStart) / 1e9);
 			OutboxRelay relay = env.relay(null).build();
+			if (statistics == Statistics.NEVER_ANALYZED) {
+				// the relay's statements run while the table is empty, then a backlog
+				// builds up (fresh start, broker outage) and nothing analyzes the table
+				env.jdbc
+					.execute("alter table " + env.tables.qualifiedEventTable() + " set (autovacuum_enabled = false)");
+				relay.start();
+				try (Connection connection = env.dataSource.getConnection()) {
+					for (int i = 0; i < 50; i++) {
+						env.insert(connection, "k" + i);
+						relay.wakeUp();
+						while (env.pending() > 0) {
+							Thread.sleep(5);
+						}
+					}
+				}
+				relay.stop();
+				relay = env.relay(null).build();
+			}
+			long fillStart = System.nanoTime();
+			if (parked > 0) {
+				env.parked(parked);
+			}
+			env.prefill(events, statistics == Statistics.ANALYZED);
+			String setting = ((parked > 0) ? String.format(", %,d parked on another destination", parked) : "")
+					+ ((statistics == Statistics.ANALYZED) ? ", analyzed table" : ", never-analyzed table");
+			System.out.printf("relay-%s: pre-filled %,d events of 1 KB in %.1f s%s%n", broker, events,
+					(System.nanoTime() - fillStart) / 1e9, setting);
 			long start = System.nanoTime();
 			relay.start();
 			while (env.pending() > 0) {
@@ -98,10 +151,21 @@ final class RelayBenchmarks {
 			}
 			double seconds = (System.nanoTime() - start) / 1e9;
 			relay.stop();
-			System.out.printf("relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads)%n",
-					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE);
+			System.out.printf("relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads%s)%n",
+					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE, setting);
 			return events / seconds;
 		}
+	}
+
+	/** Whether the table's statistics are fresh. */
+	enum Statistics {
+
+		/** Analyzed after the backlog was written. */
+		ANALYZED,
+
+		/** Never analyzed, autovacuum off. */
+		NEVER_ANALYZED
+
 	}
 
 	private static void latency(int rate, int seconds) throws Exception {
@@ -263,7 +327,7 @@ final class RelayBenchmarks {
 			return builder;
 		}
 
-		void prefill(int events) {
+		void prefill(int events, boolean analyze) {
 			StringBuilder keys = new StringBuilder();
 			for (int k = 0; k < KEYS; k++) {
 				keys.append((k > 0) ? "," : "")
@@ -280,7 +344,21 @@ final class RelayBenchmarks {
 					+ " select gen_random_uuid(), 'order', k.key, 'bench', ?, k.key, k.p, ?, 'application/octet-stream', now(), now()"
 					+ " from generate_series(0, ? - 1) i join (values " + keys + ") k(n, key, p) on k.n = i % " + KEYS
 					+ " order by i", this.destination, this.payload, events);
-			this.jdbc.execute("analyze " + this.tables.qualifiedEventTable());
+			if (analyze) {
+				this.jdbc.execute("analyze " + this.tables.qualifiedEventTable());
+			}
+		}
+
+		/**
+		 * Preload parked events, each of its own key, on another destination.
+		 */
+		void parked(int events) {
+			this.jdbc.update("insert into " + this.tables.qualifiedEventTable()
+					+ " (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload,"
+					+ " content_type, created_at, available_at, status, attempts, last_error)"
+					+ " select gen_random_uuid(), 'order', 'p' || i, 'bench', ?, 'p' || i, i % ?, ?,"
+					+ " 'application/octet-stream', now(), now(), 'PARKED', 10, 'rejected' from generate_series(1, ?) i",
+					this.destination + "-parked", Partitions.DEFAULT_COUNT, this.payload, events);
 		}
 
 		UUID insert(Connection connection, String key) throws Exception {

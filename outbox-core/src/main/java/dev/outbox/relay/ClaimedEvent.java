@@ -12,8 +12,16 @@ import dev.outbox.spi.OutboxMessage;
  */
 record ClaimedEvent(OutboxMessage message, long seq, int partition, int attempts) {
 
-	String key() {
-		return this.message.key();
+	/**
+	 * The unit of order and blocking: events of one key to one destination are sent in
+	 * seq order, and a failure holds back only the later events of the same destination
+	 * and key.
+	 */
+	OrderKey orderKey() {
+		return new OrderKey(this.message.destination(), this.message.key());
+	}
+
+	record OrderKey(String destination, String key) {
 	}
 
 }

@@ -73,6 +73,9 @@ public final class OutboxRelay {
 	/** Default maximum number of events sent in one batch. */
 	public static final int DEFAULT_BATCH_SIZE = 500;
 
+	/** Default maximum payload and header bytes of one batch: 4 MiB. */
+	public static final long DEFAULT_BATCH_MAX_BYTES = 4L * 1024 * 1024;
+
 	/** Default interval between polls when nothing wakes the relay. */
 	public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
 
@@ -126,6 +129,8 @@ public final class OutboxRelay {
 	private final Map<String, String> destinations;
 
 	private final int batchSize;
+
+	private final long batchMaxBytes;
 
 	private final Duration pollInterval;
 
@@ -201,6 +206,11 @@ public final class OutboxRelay {
 		});
 		this.destinations = Map.copyOf(builder.destinations);
 		this.batchSize = requirePositive(builder.batchSize, "batch size");
+		if (builder.batchMaxBytes < 1) {
+			throw new IllegalArgumentException(
+					"The relay batch max bytes must be at least 1, was " + builder.batchMaxBytes);
+		}
+		this.batchMaxBytes = builder.batchMaxBytes;
 		this.pollInterval = requirePositive(builder.pollInterval, "poll interval");
 		this.sendTimeout = requirePositive(builder.sendTimeout, "send timeout");
 		this.maxAttempts = requirePositive(builder.maxAttempts, "max attempts");
@@ -434,12 +444,13 @@ public final class OutboxRelay {
 			}
 			// read each partition by index, a fair share of the batch (twice, for skew)
 			int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
-			List<ClaimedEvent> batch = this.store.fetch(partitions, now, perPartition, this.batchSize);
+			RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
+			List<ClaimedEvent> batch = fetched.events();
 			if (batch.isEmpty()) {
 				return 0;
 			}
 			boolean leftOver = deliver(batch);
-			if (leftOver || batch.size() >= this.batchSize) {
+			if (leftOver || batch.size() >= this.batchSize || fetched.cutByBytes()) {
 				return this.batchSize;
 			}
 			// a partition that filled its share may hold more: tell the loop to go on
@@ -635,17 +646,17 @@ public final class OutboxRelay {
 	}
 
 	/**
-	 * Group a batch by the position of each event within its key: wave 0 holds the first
-	 * event of every key, wave 1 the second ones, and so on, each in batch order.
-	 * {@code previousOfKey} gets, per event, the index of the event before it of the same
-	 * key ({@code -1} for a first one).
+	 * Group a batch by the position of each event within its key (per destination): wave
+	 * 0 holds the first event of every key, wave 1 the second ones, and so on, each in
+	 * batch order. {@code previousOfKey} gets, per event, the index of the event before
+	 * it of the same destination and key ({@code -1} for a first one).
 	 */
 	private static List<List<Integer>> waves(List<ClaimedEvent> batch, int[] previousOfKey) {
 		List<List<Integer>> waves = new ArrayList<>();
 		int[] rank = new int[batch.size()];
-		Map<String, Integer> lastOfKey = new HashMap<>();
+		Map<ClaimedEvent.OrderKey, Integer> lastOfKey = new HashMap<>();
 		for (int i = 0; i < batch.size(); i++) {
-			Integer previous = lastOfKey.put(batch.get(i).key(), i);
+			Integer previous = lastOfKey.put(batch.get(i).orderKey(), i);
 			previousOfKey[i] = (previous != null) ? previous : -1;
 			rank[i] = (previous != null) ? rank[previous] + 1 : 0;
 			if (rank[i] == waves.size()) {
@@ -734,7 +745,7 @@ public final class OutboxRelay {
 		List<UUID> ids = confirmed.stream().map((event) -> event.message().id()).toList();
 		boolean delete = this.retention.isZero();
 		try {
-			this.storeRetry.execute(() -> this.store.markPublished(ids, now, delete));
+			this.storeRetry.execute(() -> this.store.markPublished(ids, delete));
 		}
 		catch (RetryException ex) {
 			logger.error(
@@ -747,28 +758,29 @@ public final class OutboxRelay {
 	}
 
 	private void markFailed(Map<ClaimedEvent, Throwable> failed, Instant now) {
-		// Only the first failure of a key counts: the later events of that key in the
-		// batch were never sent (each waits for the one before it) and are retried after
-		// it without a penalty. A collateral failure (NotAttemptedException: another
-		// destination's error) counts no attempt and never parks either: the event waits
-		// for the first retry delay only.
-		Set<String> failedKeys = new HashSet<>();
+		// Only the first failure of a key (per destination) counts: the later events of
+		// that key in the batch were never sent (each waits for the one before it) and
+		// are retried after it without a penalty. A collateral failure
+		// (NotAttemptedException: another destination's error) counts no attempt and
+		// never
+		// parks either: the event waits for the first retry delay only.
+		Set<ClaimedEvent.OrderKey> failedKeys = new HashSet<>();
 		List<RelayStore.Failure> failures = new ArrayList<>();
 		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
 		failed.forEach((event, cause) -> {
-			if (!failedKeys.add(event.key())) {
+			if (!failedKeys.add(event.orderKey())) {
 				return;
 			}
 			if (isNotAttempted(cause)) {
 				failures.add(new RelayStore.Failure(event.message().id(), event.attempts(), ErrorText.describe(cause),
-						now.plus(this.backoff.delay(1, this.random)), false));
+						this.backoff.delay(1, this.random), false));
 			}
 			else {
 				int attempts = event.attempts() + 1;
 				boolean parked = attempts >= this.maxAttempts;
 				String error = ErrorText.describe(cause);
 				RelayStore.Failure failure = new RelayStore.Failure(event.message().id(), attempts, error,
-						now.plus(this.backoff.delay(attempts, this.random)), parked);
+						this.backoff.delay(attempts, this.random), parked);
 				failures.add(failure);
 				outcomes.put(event, failure);
 			}
@@ -796,7 +808,7 @@ public final class OutboxRelay {
 			else {
 				if (logger.isDebugEnabled()) {
 					logger.debug("Outbox event " + message.id() + " failed (attempt " + failure.attempts()
-							+ "), retrying at " + failure.availableAt() + ": " + failure.error());
+							+ "), retrying in " + failure.delay().toMillis() + " ms: " + failure.error());
 				}
 				notifyListener(() -> this.listener.onFailed(message, failure.attempts(), failure.error()));
 			}
@@ -811,7 +823,7 @@ public final class OutboxRelay {
 	private boolean recordWithoutErrorTexts(List<RelayStore.Failure> failures, Throwable cause) {
 		String error = ErrorText.notRecorded(cause);
 		List<RelayStore.Failure> generic = failures.stream()
-			.map((f) -> new RelayStore.Failure(f.id(), f.attempts(), error, f.availableAt(), f.parked()))
+			.map((f) -> new RelayStore.Failure(f.id(), f.attempts(), error, f.delay(), f.parked()))
 			.toList();
 		try {
 			this.store.markFailed(generic);
@@ -890,11 +902,10 @@ public final class OutboxRelay {
 
 	private void purge() {
 		try {
-			Instant before = this.clock.instant().minus(this.retention);
 			int deleted;
 			int rounds = 0;
 			do {
-				deleted = this.store.purge(before, this.purgeBatchSize);
+				deleted = this.store.purge(this.retention, this.purgeBatchSize);
 			}
 			while (deleted >= this.purgeBatchSize && ++rounds < 1000 && !Thread.currentThread().isInterrupted());
 		}
@@ -975,6 +986,8 @@ public final class OutboxRelay {
 		private int partitions = Partitions.DEFAULT_COUNT;
 
 		private int batchSize = DEFAULT_BATCH_SIZE;
+
+		private long batchMaxBytes = DEFAULT_BATCH_MAX_BYTES;
 
 		private Duration pollInterval = DEFAULT_POLL_INTERVAL;
 
@@ -1088,6 +1101,18 @@ public final class OutboxRelay {
 		}
 
 		/**
+		 * The maximum payload and header bytes per batch, so the relay's memory is
+		 * bounded whatever the payloads; a batch holds at least one event, however large.
+		 * @param batchMaxBytes the bytes (default {@value #DEFAULT_BATCH_MAX_BYTES}, 4
+		 * MiB)
+		 * @return this builder
+		 */
+		public Builder batchMaxBytes(long batchMaxBytes) {
+			this.batchMaxBytes = batchMaxBytes;
+			return this;
+		}
+
+		/**
 		 * The fallback polling interval when nothing wakes the relay.
 		 * @param pollInterval the interval (default 1s)
 		 * @return this builder
@@ -1192,8 +1217,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * The clock for due times and backoff. Partition leases do not use it: they are
-		 * computed by the database's clock, so that instances' clocks may disagree.
+		 * The clock for send deadlines. Partition leases, due times, backoff and
+		 * publication times use the database's clock, so instances' clocks may disagree.
 		 * @param clock the clock (default UTC system clock)
 		 * @return this builder
 		 */

@@ -2,14 +2,15 @@ package dev.outbox.relay;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
+import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
@@ -20,13 +21,29 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The relay's statements on the outbox tables. Every method borrows a connection for one
- * statement (or one batch) and returns it: no connection or row lock is held while the
- * relay waits on the broker.
+ * short transaction and returns it: no connection or row lock is held while the relay
+ * waits on the broker.
+ * <p>
+ * Each transaction first pins the plans of its statements ({@link #PIN_PLANS}): they are
+ * planned at every execution, never from a generic plan the connection cached, and
+ * sequential and bitmap scans are off, so each statement keeps its index plan whatever
+ * the statistics say. Otherwise a table that grew from empty without being analyzed
+ * (fresh start, broker outage) keeps the plan cached for a tiny table: a scan of the
+ * whole table, or of a whole partial index, for every statement.
  */
 final class RelayStore {
+
+	/**
+	 * Run first in every transaction of the relay's statements: index plans only.
+	 */
+	static final String PIN_PLANS = "set local plan_cache_mode = force_custom_plan;"
+			+ " set local enable_seqscan = off; set local enable_bitmapscan = off";
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -35,90 +52,150 @@ final class RelayStore {
 
 	private final JdbcTemplate jdbc;
 
-	private final String fetchSql;
+	private final TransactionTemplate transactions;
 
-	private final String deleteSql;
+	final String fetchSql;
 
-	private final String publishedSql;
+	final String deleteSql;
 
-	private final String failedSql;
+	final String publishedSql;
 
-	private final String purgeSql;
+	final String failedSql;
+
+	final String purgeSql;
 
 	RelayStore(DataSource dataSource, OutboxTables tables) {
 		this.jdbc = new JdbcTemplate(dataSource);
+		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		String events = tables.qualifiedEventTable();
 		// Each owned partition is read by its own index scan on (partition_no, seq),
 		// bounded per partition, rather than sorting every pending row of the owned
-		// partitions. A key is blocked from the first of its rows that is parked or
-		// pending but not due (delayed or backing off); a key whose head is being retried
-		// sends only that head.
+		// partitions. The order and blocking unit is (destination, message key): a
+		// candidate is skipped when an earlier row of its destination and key is parked,
+		// being retried, or delayed and not due, which one probe of the blocking index
+		// per candidate tells, whatever the number of such rows. So a key is blocked from
+		// the first of its rows that is parked or pending but not due, and a key whose
+		// head is being retried sends only that head. A row that was not delayed
+		// (available_at = created_at) is due at once, whatever the clocks of writer and
+		// relay say. The batch is cut, in seq order, where its payloads and headers
+		// reach the byte bound (always admitting one row); "fetched" tells how many rows
+		// were read before that cut. Due times are the database's clock, whatever the
+		// relay's clock says. "offset 0" keeps the probe a per-row subplan on the
+		// blocking index: it is never turned into a join that reads every blocking row.
 		this.fetchSql = """
-				with blocked as (
-				  select message_key,
-				         min(case when status = 'PENDING' and attempts > 0 and available_at <= ? then seq + 1 else seq end) as from_seq
-				  from %1$s
-				  where partition_no = any(?::int[])
-				    and (status = 'PARKED' or (status = 'PENDING' and available_at > ?) or (status = 'PENDING' and attempts > 0))
-				  group by message_key
-				)
-				select e.* from unnest(?::int[]) p(no) cross join lateral (
-				  select e.id, e.seq, e.partition_no, e.attempts, e.aggregate_type, e.aggregate_id, e.event_type,
-				         e.destination, e.routing_key, e.message_key, e.payload, e.content_type, e.headers::text, e.created_at
-				  from %1$s e left join blocked b on b.message_key = e.message_key
-				  where e.partition_no = p.no and e.status = 'PENDING' and e.available_at <= ?
-				    and (b.from_seq is null or e.seq < b.from_seq)
-				  order by e.seq
-				  limit ?
-				) e
-				order by e.seq
-				limit ?
+				select c.id, c.seq, c.partition_no, c.attempts, c.aggregate_type, c.aggregate_id, c.event_type,
+				       c.destination, c.routing_key, c.message_key, c.payload, c.content_type, c.headers, c.created_at,
+				       c.fetched
+				from (
+				  select f.*, sum(f.size) over (order by f.seq rows unbounded preceding) - f.size as before,
+				         count(*) over () as fetched
+				  from (
+				    select e.* from unnest(?::int[]) p(no) cross join lateral (
+				      select e.id, e.seq, e.partition_no, e.attempts, e.aggregate_type, e.aggregate_id, e.event_type,
+				             e.destination, e.routing_key, e.message_key, e.payload, e.content_type,
+				             e.headers::text as headers, e.created_at,
+				             octet_length(e.payload) + octet_length(e.headers::text) as size
+				      from %1$s e
+				      where e.partition_no = p.no and e.status = 'PENDING'
+				        and (e.available_at <= now() or (e.attempts = 0 and e.available_at <= e.created_at))
+				        and not exists (
+				          select 1 from %1$s b
+				          where b.destination = e.destination and b.message_key = e.message_key and b.seq < e.seq
+				            and (b.status = 'PARKED' or (b.status = 'PENDING' and (b.attempts > 0 or b.available_at > b.created_at)))
+				            and (b.status = 'PARKED' or b.attempts > 0 or b.available_at > now())
+				          offset 0)
+				      order by e.seq
+				      limit ?
+				    ) e
+				    order by e.seq
+				    limit ?
+				  ) f
+				) c
+				where c.before < ?
+				order by c.seq
 				"""
 			.formatted(events);
-		this.deleteSql = "delete from " + events + " where id = any(?::uuid[]) and status = 'PENDING'";
+		// The statements by id find their rows by primary key. They say "still
+		// pending" as "neither published nor parked", not as status = 'PENDING', which
+		// would let the planner scan the whole partial pending index instead: an index
+		// created on an empty table looks empty to the planner until the table is
+		// analyzed.
+		String stillPending = " and status <> 'PUBLISHED' and status <> 'PARKED'";
+		this.deleteSql = "delete from " + events + " where id = any(?::uuid[])" + stillPending;
 		this.publishedSql = "update " + events
-				+ " set status = 'PUBLISHED', published_at = ? where id = any(?::uuid[]) and status = 'PENDING'";
+				+ " set status = 'PUBLISHED', published_at = now() where id = any(?::uuid[])" + stillPending;
 		this.failedSql = "update " + events
-				+ " set attempts = ?, last_error = ?, available_at = ?, status = ? where id = ? and status = 'PENDING'";
+				+ " set attempts = ?, last_error = ?, available_at = now() + ? * interval '1 millisecond', status = ?"
+				+ " where id = ?" + stillPending;
 		this.purgeSql = "delete from " + events + " where id in (select id from " + events
-				+ " where status = 'PUBLISHED' and published_at < ? order by published_at limit ? for update skip locked)";
+				+ " where status = 'PUBLISHED' and published_at < now() - ? * interval '1 millisecond'"
+				+ " order by published_at limit ? for update skip locked)";
 	}
 
 	/**
-	 * Read due, unblocked pending events of the given partitions in seq order.
+	 * Read due pending events of the given partitions in seq order, skipping those behind
+	 * a blocked (destination, key), up to a number of rows and of bytes.
 	 * @param partitions the partitions
-	 * @param now the current time
 	 * @param perPartition the most events read from one partition
 	 * @param limit the most events returned
+	 * @param maxBytes the most payload and header bytes returned (at least one event is
+	 * returned if any is due)
 	 * @return the events
 	 */
-	List<ClaimedEvent> fetch(Collection<Integer> partitions, Instant now, int perPartition, int limit) {
-		String owned = partitions.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
-		OffsetDateTime at = at(now);
-		return this.jdbc.query(this.fetchSql, (rs, row) -> map(rs), at, owned, at, owned, at, perPartition, limit);
-	}
-
-	int markPublished(Collection<UUID> ids, Instant now, boolean delete) {
-		String array = ids.stream().map(UUID::toString).collect(Collectors.joining(",", "{", "}"));
-		return delete ? this.jdbc.update(this.deleteSql, array) : this.jdbc.update(this.publishedSql, at(now), array);
-	}
-
-	void markFailed(List<Failure> failures) {
-		this.jdbc.batchUpdate(this.failedSql, failures, failures.size(), (ps, failure) -> {
-			ps.setInt(1, failure.attempts());
-			ps.setString(2, failure.error());
-			ps.setObject(3, at(failure.availableAt()));
-			ps.setString(4, failure.parked() ? "PARKED" : "PENDING");
-			ps.setObject(5, failure.id());
+	Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+		return pinned(() -> {
+			int[] read = new int[1];
+			List<ClaimedEvent> events = this.jdbc.query(this.fetchSql, (rs, row) -> {
+				read[0] = rs.getInt(15);
+				return map(rs);
+			}, fetchArgs(partitions, perPartition, limit, maxBytes));
+			return new Fetched(events, events.isEmpty() ? 0 : read[0]);
 		});
 	}
 
-	int purge(Instant publishedBefore, int limit) {
-		return this.jdbc.update(this.purgeSql, at(publishedBefore), limit);
+	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+		String owned = partitions.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
+		return new Object[] { owned, perPartition, limit, maxBytes };
 	}
 
-	private static OffsetDateTime at(Instant instant) {
-		return instant.atOffset(ZoneOffset.UTC);
+	/**
+	 * Delete the given pending events, or mark them published at the database's current
+	 * time.
+	 */
+	int markPublished(Collection<UUID> ids, boolean delete) {
+		String array = ids.stream().map(UUID::toString).collect(Collectors.joining(",", "{", "}"));
+		return pinned(() -> this.jdbc.update(delete ? this.deleteSql : this.publishedSql, array));
+	}
+
+	void markFailed(List<Failure> failures) {
+		pinned(() -> this.jdbc.batchUpdate(this.failedSql, failures, failures.size(), (ps, failure) -> {
+			ps.setInt(1, failure.attempts());
+			ps.setString(2, failure.error());
+			ps.setLong(3, failure.delay().toMillis());
+			ps.setString(4, failure.parked() ? "PARKED" : "PENDING");
+			ps.setObject(5, failure.id());
+		}));
+	}
+
+	/**
+	 * Delete up to {@code limit} published events older than the retention, by the
+	 * database's clock.
+	 */
+	int purge(Duration retention, int limit) {
+		return pinned(() -> this.jdbc.update(this.purgeSql, retention.toMillis(), limit));
+	}
+
+	/**
+	 * Run statements in one short transaction that pins index plans.
+	 */
+	<T> T pinned(Supplier<T> statements) {
+		List<T> result = new ArrayList<>(1);
+		this.transactions.executeWithoutResult((status) -> {
+			this.jdbc.execute(PIN_PLANS);
+			result.add(statements.get());
+		});
+		return result.get(0);
 	}
 
 	private static ClaimedEvent map(ResultSet rs) throws SQLException {
@@ -138,15 +215,30 @@ final class RelayStore {
 	}
 
 	/**
+	 * The events of a fetch.
+	 *
+	 * @param events the events to send, in seq order
+	 * @param read the rows read before the byte bound cut the batch (more than
+	 * {@code events.size()} when it did)
+	 */
+	record Fetched(List<ClaimedEvent> events, int read) {
+
+		boolean cutByBytes() {
+			return this.read > this.events.size();
+		}
+
+	}
+
+	/**
 	 * The outcome of a failed delivery attempt.
 	 *
 	 * @param id the message id
 	 * @param attempts the failed attempts including this one
 	 * @param error the error to record
-	 * @param availableAt the earliest next attempt
+	 * @param delay the time until the next attempt, from the database's current time
 	 * @param parked whether the event is parked
 	 */
-	record Failure(UUID id, int attempts, String error, Instant availableAt, boolean parked) {
+	record Failure(UUID id, int attempts, String error, Duration delay, boolean parked) {
 	}
 
 }

@@ -128,9 +128,9 @@ class ParkingIntegrationTests {
 		Map<String, Object> row = this.fixture.row(parked);
 		assertThat(row.get("attempts")).isEqualTo(3);
 		assertThat((String) row.get("last_error")).contains(error);
-		// A later event of the parked key waits; events of other keys committed after it
-		// still flow and prove the relay polled past it.
-		UUID behind = this.fixture.insert(this.topic, parkedKey, "behind");
+		// A later event of the parked key to the same destination waits; events of other
+		// keys committed after it still flow and prove the relay polled past it.
+		UUID behind = this.fixture.insert((String) row.get("destination"), parkedKey, "behind");
 		for (int k = 0; k < KEYS; k++) {
 			healthy.add(this.fixture.insert(this.topic, "key-" + k, String.valueOf(PER_KEY)));
 		}

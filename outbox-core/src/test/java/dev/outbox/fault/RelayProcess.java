@@ -3,6 +3,7 @@ package dev.outbox.fault;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,13 +16,16 @@ import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import dev.outbox.spi.Partitions;
 import dev.outbox.test.TestPostgres;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
  * A relay in its own JVM, for tests that kill it. Arguments: JDBC URL, user, password,
  * schema, Kafka bootstrap servers, instance id, lease millis, batch size, and the number
  * of the fully confirmed batch after which the relay stops short (0: never), and how:
  * {@code halt} halts the JVM, {@code block} blocks the relay thread so the test can kill
- * the JVM with a batch confirmed by the broker but not yet marked published.
+ * the JVM with a batch confirmed by the broker but not yet marked published. An optional
+ * last argument sets the producer's {@code max.request.size} (for large events) and a
+ * send timeout of 5 s instead of 1 s.
  */
 final class RelayProcess {
 
@@ -43,7 +47,11 @@ final class RelayProcess {
 		int batchSize = Integer.parseInt(args[7]);
 		int stopAfterBatch = Integer.parseInt(args[8]);
 		boolean halt = args[9].equals("halt");
-		OutboxSender sender = new KafkaOutboxSender(KafkaTestClient.template(bootstrapServers, Duration.ofSeconds(5)));
+		Map<String, Object> producer = (args.length > 10)
+				? Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.parseInt(args[10])) : Map.of();
+		Duration sendTimeout = Duration.ofSeconds((args.length > 10) ? 5 : 1);
+		OutboxSender sender = new KafkaOutboxSender(
+				KafkaTestClient.template(bootstrapServers, Duration.ofSeconds(5), producer));
 		if (stopAfterBatch > 0) {
 			sender = new StoppingSender(sender, stopAfterBatch, halt);
 		}
@@ -51,7 +59,7 @@ final class RelayProcess {
 			.builder(database.dataSource(), new OutboxTables(args[3], "outbox_event", "outbox_processed_message"))
 			.partitions(Partitions.DEFAULT_COUNT)
 			.pollInterval(Duration.ofMillis(100))
-			.sendTimeout(Duration.ofSeconds(1))
+			.sendTimeout(sendTimeout)
 			.leaseDuration(lease)
 			.batchSize(batchSize)
 			.backoff(Duration.ofMillis(50), 2.0, Duration.ofMillis(200), 0.0)

@@ -181,13 +181,15 @@ class KafkaRelayIntegrationTests {
 	}
 
 	@Test
-	void delayedEventIsNotSentBeforeAvailableAtAndLaterEventsOfItsKeyWait() throws Exception {
-		MutableClock clock = new MutableClock(Instant.now().plusSeconds(5));
+	void delayedEventIsNotSentBeforeAvailableAtByTheDatabaseClockAndLaterEventsOfItsKeyWait() throws Exception {
+		// the relay's clock two hours ahead does not make the event due: due times are
+		// the database's clock
+		MutableClock clock = new MutableClock(Instant.now().plus(Duration.ofHours(2)));
 		OutboxRelay relay = this.fixture.relay().clock(clock).sender(sender()).build();
 		relay.claimPartitions();
 		UUID delayed;
 		try (Connection connection = this.fixture.dataSource.getConnection()) {
-			delayed = this.fixture.insert(connection, this.topic, "key-d", "first", clock.instant().plusSeconds(3600));
+			delayed = this.fixture.insert(connection, this.topic, "key-d", "first", Instant.now().plusSeconds(3600));
 		}
 		UUID behind = this.fixture.insert(this.topic, "key-d", "second");
 		UUID other = this.fixture.insert(this.topic, "key-o", "other");
@@ -195,12 +197,11 @@ class KafkaRelayIntegrationTests {
 		assertThat(this.fixture.status(other)).isEqualTo("DELETED");
 		assertThat(this.fixture.status(delayed)).isEqualTo("PENDING");
 		assertThat(this.fixture.status(behind)).isEqualTo("PENDING");
-		clock.advance(Duration.ofMinutes(59));
-		relay.claimPartitions();
 		assertThat(relay.relayOnce()).isZero();
-		clock.advance(Duration.ofMinutes(2));
-		relay.claimPartitions();
-		assertThat(relay.relayOnce()).isEqualTo(2);
+		// the delay runs out (by the database's clock) in a moment
+		this.fixture.jdbc.update("update " + this.fixture.tables.qualifiedEventTable()
+				+ " set available_at = now() + interval '300 milliseconds' where id = ?", delayed);
+		await().atMost(Duration.ofSeconds(10)).until(() -> relay.relayOnce() == 2);
 		List<String> keyD = awaitRecords(3).stream()
 			.filter((r) -> r.key().equals("key-d"))
 			.map(KafkaTestClient::value)
@@ -293,8 +294,40 @@ class KafkaRelayIntegrationTests {
 	}
 
 	@Test
+	void aParkedEventHoldsBackTheLaterEventsOfItsKeyToItsOwnDestinationOnly() {
+		String otherTopic = "relay-other-" + UUID.randomUUID();
+		try (KafkaTestClient otherClient = new KafkaTestClient(TestKafka.bootstrapServers(), otherTopic)) {
+			RecordingSender sender = RecordingSender.failing(sender(), (m) -> m.destination().equals(this.topic)
+					&& new String(m.payload(), java.nio.charset.StandardCharsets.UTF_8).equals("poison"));
+			started(this.fixture.relay().sender(sender).maxAttempts(2));
+			UUID poison = this.fixture.insert(this.topic, "k", "poison");
+			this.fixture.insert(otherTopic, "k", "y1");
+			UUID behindPoison = this.fixture.insert(this.topic, "k", "x1");
+			this.fixture.insert(otherTopic, "k", "y2");
+			UUID alsoBehindPoison = this.fixture.insert(this.topic, "k", "x2");
+			await().atMost(Duration.ofSeconds(20)).until(() -> this.fixture.status(poison).equals("PARKED"));
+			this.fixture.insert(otherTopic, "k", "y3");
+			List<String> other = new ArrayList<>();
+			await().atMost(Duration.ofSeconds(30)).until(() -> {
+				other.clear();
+				otherClient.poll().forEach((r) -> other.add(KafkaTestClient.value(r)));
+				return other.size() >= 3;
+			});
+			assertThat(other).containsExactly("y1", "y2", "y3");
+			assertThat(this.client.poll()).isEmpty();
+			for (UUID waiting : List.of(behindPoison, alsoBehindPoison)) {
+				Map<String, Object> row = this.fixture.row(waiting);
+				assertThat(row.get("status")).isEqualTo("PENDING");
+				assertThat(row.get("attempts")).isEqualTo(0);
+			}
+		}
+	}
+
+	@Test
 	void retentionKeepsPublishedRowsThenPurgesThemInBatches() {
-		MutableClock clock = new MutableClock(Instant.now().plusSeconds(5));
+		// the relay's clock two hours ahead does not purge early: publication times
+		// are the database's clock
+		MutableClock clock = new MutableClock(Instant.now().plus(Duration.ofHours(2)));
 		OutboxRelay relay = this.fixture.relay()
 			.clock(clock)
 			.sender(sender())
@@ -309,7 +342,8 @@ class KafkaRelayIntegrationTests {
 		assertThat(this.fixture.count("status = 'PUBLISHED' and published_at is not null")).isEqualTo(5);
 		relay.purgeNow();
 		assertThat(this.fixture.count("true")).isEqualTo(5);
-		clock.advance(Duration.ofMinutes(61));
+		this.fixture.jdbc.update("update " + this.fixture.tables.qualifiedEventTable()
+				+ " set published_at = published_at - interval '61 minutes'");
 		relay.purgeNow();
 		assertThat(this.fixture.count("true")).isZero();
 	}

@@ -74,6 +74,7 @@ public final class OutboxRelayAutoConfiguration {
 			.destinations(properties.getDestinations())
 			.partitions(partitions)
 			.batchSize(properties.getBatchSize())
+			.batchMaxBytes(properties.getBatchMaxBytes().toBytes())
 			.pollInterval(properties.getPollInterval())
 			.sendTimeout(properties.getSendTimeout())
 			.maxAttempts(properties.getMaxAttempts())
@@ -114,6 +115,10 @@ public final class OutboxRelayAutoConfiguration {
 	 */
 	private static void validate(OutboxRelayProperties properties) {
 		atLeastOne("outbox.relay.batch-size", properties.getBatchSize());
+		if (properties.getBatchMaxBytes().toBytes() < 1) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.batch-max-bytes",
+					properties.getBatchMaxBytes(), "It must be a positive size, for example 4MB.");
+		}
 		positive("outbox.relay.poll-interval", properties.getPollInterval());
 		positive("outbox.relay.send-timeout", properties.getSendTimeout());
 		atLeastOne("outbox.relay.max-attempts", properties.getMaxAttempts());

@@ -8,6 +8,7 @@ import dev.outbox.relay.OutboxRelay;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration properties of the outbox relay.
@@ -43,6 +44,12 @@ public class OutboxRelayProperties {
 	 * Maximum number of events sent in one batch.
 	 */
 	private int batchSize = OutboxRelay.DEFAULT_BATCH_SIZE;
+
+	/**
+	 * Maximum payload and header bytes read and sent in one batch, so the relay's memory
+	 * is bounded whatever the payloads. A batch holds at least one event, however large.
+	 */
+	private DataSize batchMaxBytes = DataSize.ofMegabytes(4);
 
 	/**
 	 * Interval between polls when nothing wakes the relay. Commits in this JVM and
@@ -138,6 +145,14 @@ public class OutboxRelayProperties {
 
 	public void setBatchSize(int batchSize) {
 		this.batchSize = batchSize;
+	}
+
+	public DataSize getBatchMaxBytes() {
+		return this.batchMaxBytes;
+	}
+
+	public void setBatchMaxBytes(DataSize batchMaxBytes) {
+		this.batchMaxBytes = batchMaxBytes;
 	}
 
 	public Duration getPollInterval() {

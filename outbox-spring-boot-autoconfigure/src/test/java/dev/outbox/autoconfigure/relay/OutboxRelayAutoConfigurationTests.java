@@ -134,9 +134,17 @@ class OutboxRelayAutoConfigurationTests {
 				.hasMessageContaining("outbox.relay.kafka.producer.acks=1"));
 	}
 
+	@Test
+	void batchMaxBytesDefaultsToTheRelaysDefault() {
+		// written as a literal so that the IDE metadata shows it
+		assertThat(new OutboxRelayProperties().getBatchMaxBytes().toBytes())
+			.isEqualTo(OutboxRelay.DEFAULT_BATCH_MAX_BYTES);
+	}
+
 	@ParameterizedTest
 	@CsvSource(delimiter = '|', textBlock = """
 			outbox.relay.batch-size=0                                       | outbox.relay.batch-size
+			outbox.relay.batch-max-bytes=0B                                 | outbox.relay.batch-max-bytes
 			outbox.relay.poll-interval=0s                                   | outbox.relay.poll-interval
 			outbox.relay.send-timeout=-1s                                   | outbox.relay.send-timeout
 			outbox.relay.max-attempts=0                                     | outbox.relay.max-attempts

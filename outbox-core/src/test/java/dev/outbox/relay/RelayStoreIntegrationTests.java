@@ -1,0 +1,199 @@
+package dev.outbox.relay;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The relay's statements against real PostgreSQL: what they read and which plans they
+ * run, measured inside the database (EXPLAIN), never by wall-clock time.
+ */
+class RelayStoreIntegrationTests {
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private static final List<Integer> ALL = IntStream.range(0, RelayFixture.PARTITIONS).boxed().toList();
+
+	private RelayFixture fixture;
+
+	private RelayStore store;
+
+	private String events;
+
+	@BeforeEach
+	void setUp() {
+		this.fixture = new RelayFixture();
+		this.store = new RelayStore(this.fixture.dataSource, this.fixture.tables);
+		this.events = this.fixture.tables.qualifiedEventTable();
+	}
+
+	@AfterEach
+	void tearDown() {
+		this.fixture.close();
+	}
+
+	@Test
+	void fetchReadsAsManyRowsWithAHundredThousandParkedRowsOnAnotherDestinationAsWithout() {
+		// the same keys are pending to "orders" and parked on "audit": blocking is per
+		// destination, so none of the pending rows is held back
+		insertRows(2000, "orders", "PENDING", 0);
+		long rowsWithoutParked = rowsReadByFetch();
+		List<ClaimedEvent> before = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE).events();
+		insertRows(100_000, "audit", "PARKED", 10);
+		long rowsWithParked = rowsReadByFetch();
+		List<ClaimedEvent> after = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE).events();
+		assertThat(after).hasSize(500)
+			.map(ClaimedEvent::seq)
+			.isEqualTo(before.stream().map(ClaimedEvent::seq).toList());
+		// the former fetch read every parked row of the owned partitions once per
+		// partition: 1.6 million rows here
+		assertThat(rowsWithParked).isLessThanOrEqualTo(rowsWithoutParked * 3 / 2);
+	}
+
+	@Test
+	void aParkedOrRetriedOrDelayedRowBlocksOnlyTheLaterRowsOfItsDestinationAndKey() {
+		UUID parked = this.fixture.insert("x", "k", "parked");
+		UUID behindParked = this.fixture.insert("x", "k", "behind-parked");
+		UUID otherDestination = this.fixture.insert("y", "k", "other-destination");
+		UUID retried = this.fixture.insert("x", "r", "retried");
+		UUID behindRetried = this.fixture.insert("x", "r", "behind-retried");
+		UUID delayed = this.fixture.insert("x", "d", "delayed");
+		UUID behindDelayed = this.fixture.insert("x", "d", "behind-delayed");
+		this.fixture.jdbc.update("update " + this.events + " set status = 'PARKED', attempts = 10 where id = ?",
+				parked);
+		this.fixture.jdbc.update("update " + this.events + " set attempts = 1 where id = ?", retried);
+		this.fixture.jdbc.update("update " + this.events + " set available_at = now() + interval '1 hour' where id = ?",
+				delayed);
+		List<UUID> fetched = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE)
+			.events()
+			.stream()
+			.map((event) -> event.message().id())
+			.toList();
+		assertThat(fetched).containsExactlyInAnyOrder(otherDestination, retried);
+		assertThat(fetched).doesNotContain(behindParked, behindRetried, delayed, behindDelayed);
+	}
+
+	@Test
+	void fetchStopsAtTheByteBoundInSeqOrderButAlwaysAdmitsOneEvent() {
+		String kilobyte = "x".repeat(1000);
+		List<UUID> ids = new ArrayList<>();
+		for (int i = 0; i < 10; i++) {
+			ids.add(this.fixture.insert("orders", "key-" + i, kilobyte));
+		}
+		// each row is 1000 payload bytes and its headers: the fourth row starts below
+		// 3500 bytes, the fifth above
+		RelayStore.Fetched bounded = this.store.fetch(ALL, 63, 500, 3500);
+		assertThat(bounded.events()).map((event) -> event.message().id()).containsExactlyElementsOf(ids.subList(0, 4));
+		assertThat(bounded.cutByBytes()).isTrue();
+		RelayStore.Fetched one = this.store.fetch(ALL, 63, 500, 1);
+		assertThat(one.events()).map((event) -> event.message().id()).containsExactly(ids.get(0));
+		assertThat(one.cutByBytes()).isTrue();
+		RelayStore.Fetched all = this.store.fetch(ALL, 63, 500, 4L * 1024 * 1024);
+		assertThat(all.events()).hasSize(10);
+		assertThat(all.cutByBytes()).isFalse();
+	}
+
+	@Test
+	void statementsAreNeverRunFromAGenericPlanCachedWhileTheTableWasTiny() throws Exception {
+		this.fixture.jdbc.execute("alter table " + this.events + " set (autovacuum_enabled = false)");
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			RelayStore onOneConnection = new RelayStore(new SingleConnectionDataSource(connection, true),
+					this.fixture.tables);
+			// the connection prepares each statement on the server once it has run it a
+			// few times, and PostgreSQL then plans it once for all executions when that
+			// looks no worse: on a tiny table, a scan of the whole table or partial index
+			for (int i = 0; i < 12; i++) {
+				UUID id = this.fixture.insert("orders", "k" + i, "{}");
+				onOneConnection.fetch(ALL, 63, 500, Long.MAX_VALUE);
+				onOneConnection.markFailed(List.of(new RelayStore.Failure(id, 1, "error", Duration.ZERO, false)));
+				onOneConnection.markPublished(List.of(id), i % 2 == 0);
+				onOneConnection.purge(Duration.ZERO, 1000);
+			}
+			List<Map<String, Object>> prepared = new JdbcTemplate(new SingleConnectionDataSource(connection, true))
+				.queryForList("select statement, generic_plans, custom_plans from pg_prepared_statements"
+						+ " where statement like '%outbox_event%'");
+			assertThat(prepared).hasSize(5).allSatisfy((statement) -> {
+				assertThat(statement.get("generic_plans")).as(statement.toString()).isEqualTo(0L);
+				assertThat((Long) statement.get("custom_plans")).as(statement.toString()).isPositive();
+			});
+		}
+	}
+
+	@Test
+	void everyStatementUsesAnIndexOnABacklogInATableThatWasNeverAnalyzed() {
+		this.fixture.jdbc.execute("alter table " + this.events + " set (autovacuum_enabled = false)");
+		insertRows(20_000, "orders", "PENDING", 0);
+		UUID pending = this.fixture.insert("orders", "k1", "{}");
+		UUID failing = this.fixture.insert("orders", "k2", "{}");
+		this.fixture.jdbc.update("update " + this.events + " set attempts = 1 where id = ?", failing);
+		String ids = "{" + pending + "," + failing + "}";
+		assertIndexScansOnly(this.store.fetchSql, RelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE));
+		assertIndexScansOnly(this.store.deleteSql, ids);
+		assertIndexScansOnly(this.store.publishedSql, ids);
+		assertIndexScansOnly(this.store.failedSql, 2, "error", 1000L, "PENDING", failing);
+		assertIndexScansOnly(this.store.purgeSql, 3_600_000L, 1000);
+	}
+
+	private void assertIndexScansOnly(String sql, Object... args) {
+		JsonNode plan = explain("explain (format json) ", sql, args);
+		List<JsonNode> scans = new ArrayList<>();
+		collectScans(plan, scans);
+		assertThat(scans).as(sql).isNotEmpty().allSatisfy((scan) -> {
+			assertThat(scan.get("Node Type").asString()).as(scan.toString()).isIn("Index Scan", "Index Only Scan");
+			assertThat(scan.has("Index Cond")).as(scan.toString()).isTrue();
+		});
+	}
+
+	private long rowsReadByFetch() {
+		JsonNode plan = explain("explain (analyze, format json) ", this.store.fetchSql,
+				RelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE));
+		List<JsonNode> scans = new ArrayList<>();
+		collectScans(plan, scans);
+		return scans.stream().mapToLong((scan) -> {
+			double perLoop = scan.get("Actual Rows").asDouble() + scan.path("Rows Removed by Filter").asDouble(0)
+					+ scan.path("Rows Removed by Index Recheck").asDouble(0);
+			return Math.round(perLoop * scan.get("Actual Loops").asDouble());
+		}).sum();
+	}
+
+	private JsonNode explain(String explain, String sql, Object... args) {
+		String json = this.store.pinned(() -> this.fixture.jdbc.queryForObject(explain + sql, String.class, args));
+		return JSON.readTree(json).get(0).get("Plan");
+	}
+
+	/** Every plan node that reads the event table, sub-plans included. */
+	private static void collectScans(JsonNode node, List<JsonNode> scans) {
+		if ("outbox_event".equals(node.path("Relation Name").asString(null))
+				&& !node.get("Node Type").asString().equals("ModifyTable")) {
+			scans.add(node);
+		}
+		for (JsonNode child : node.path("Plans")) {
+			collectScans(child, scans);
+		}
+	}
+
+	private void insertRows(int count, String destination, String status, int attempts) {
+		this.fixture.jdbc.update("insert into " + this.events
+				+ " (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload,"
+				+ " content_type, created_at, available_at, status, attempts)"
+				+ " select gen_random_uuid(), 'order', 'k' || i, 'order-placed', ?, 'k' || i, mod(i, ?),"
+				+ " '\\x7b7d'::bytea, 'application/json', now(), now(), ?, ? from generate_series(1, ?) i", destination,
+				RelayFixture.PARTITIONS, status, attempts, count);
+	}
+
+}
