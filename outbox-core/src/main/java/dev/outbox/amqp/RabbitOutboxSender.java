@@ -1,6 +1,7 @@
 package dev.outbox.amqp;
 
 import java.net.SocketException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 
 import com.rabbitmq.client.ShutdownSignalException;
+import dev.outbox.CloudEvents;
+import dev.outbox.MessageFormat;
 import dev.outbox.OutboxHeaders;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
@@ -36,6 +39,15 @@ import org.springframework.amqp.rabbit.core.RabbitTemplate;
  * event's ({@link OutboxMessage#effectiveRoutingKey()}), the message id property the
  * outbox message id; the message is persistent and carries the {@link OutboxHeaders} and
  * the event's own headers.
+ * <p>
+ * With {@link MessageFormat#CLOUDEVENTS} the message is also a CloudEvent in the binary
+ * content mode of the CloudEvents AMQP protocol binding 1.0.x: the attributes are
+ * application headers with the JMS-compatible prefix {@code cloudEvents_}
+ * ({@code cloudEvents_id}, {@code _type}, {@code _source}, {@code _time} as an RFC 3339
+ * string, {@code _specversion}, {@code _subject}; see {@link CloudEvents}) and the
+ * {@code content_type} property is the {@code datacontenttype}. Written here rather than
+ * with the CloudEvents SDK, which binds AMQP 1.0 (Proton) messages, not Spring AMQP's
+ * AMQP 0-9-1 ones.
  * <p>
  * A future completes only on a positive publisher confirm for a message that was routed:
  * a nack, a return (unroutable: no queue bound) or a lost channel fails it. The messages
@@ -63,13 +75,31 @@ public final class RabbitOutboxSender implements OutboxSender {
 
 	private final ExchangeChecks exchanges = new ExchangeChecks(EXCHANGE_CHECK_EXPIRY, System::nanoTime);
 
+	private final @Nullable URI cloudEventsSource;
+
 	/**
-	 * Create a sender.
+	 * Create a sender of the {@link MessageFormat#OUTBOX outbox format}.
 	 * @param template a template on a connection factory with
 	 * {@code ConfirmType.CORRELATED} publisher confirms and publisher returns
 	 * @throws IllegalArgumentException if confirms or returns are not enabled
 	 */
 	public RabbitOutboxSender(RabbitTemplate template) {
+		this(template, MessageFormat.OUTBOX, CloudEvents.DEFAULT_SOURCE);
+	}
+
+	/**
+	 * Create a sender of the given format.
+	 * @param template a template on a connection factory with
+	 * {@code ConfirmType.CORRELATED} publisher confirms and publisher returns
+	 * @param format the message format
+	 * @param cloudEventsSource the CloudEvents {@code source} attribute (a non-empty
+	 * URI-reference), used with {@link MessageFormat#CLOUDEVENTS}
+	 * @throws IllegalArgumentException if confirms or returns are not enabled, or the
+	 * source is empty
+	 */
+	public RabbitOutboxSender(RabbitTemplate template, MessageFormat format, URI cloudEventsSource) {
+		this.cloudEventsSource = (format == MessageFormat.CLOUDEVENTS) ? CloudEvents.checkSource(cloudEventsSource)
+				: null;
 		ConnectionFactory connectionFactory = template.getConnectionFactory();
 		if (!connectionFactory.isPublisherConfirms() || !connectionFactory.isPublisherReturns()) {
 			throw new IllegalArgumentException(
@@ -200,7 +230,7 @@ public final class RabbitOutboxSender implements OutboxSender {
 		return false;
 	}
 
-	static Message toMessage(OutboxMessage message) {
+	Message toMessage(OutboxMessage message) {
 		MessageProperties properties = new MessageProperties();
 		properties.setMessageId(message.id().toString());
 		properties.setContentType(message.contentType());
@@ -215,6 +245,15 @@ public final class RabbitOutboxSender implements OutboxSender {
 		properties.setHeader(OutboxHeaders.AGGREGATE_TYPE, message.aggregateType());
 		properties.setHeader(OutboxHeaders.AGGREGATE_ID, message.aggregateId());
 		properties.setHeader(OutboxHeaders.CREATED_AT, message.createdAt().toString());
+		if (this.cloudEventsSource != null) {
+			// the content_type property above is the datacontenttype
+			properties.setHeader(CloudEvents.AMQP_PREFIX + "specversion", CloudEvents.SPEC_VERSION);
+			properties.setHeader(CloudEvents.AMQP_ID, message.id().toString());
+			properties.setHeader(CloudEvents.AMQP_PREFIX + "type", message.eventType());
+			properties.setHeader(CloudEvents.AMQP_PREFIX + "source", this.cloudEventsSource.toString());
+			properties.setHeader(CloudEvents.AMQP_PREFIX + "subject", message.aggregateId());
+			properties.setHeader(CloudEvents.AMQP_PREFIX + "time", CloudEvents.time(message.createdAt()));
+		}
 		return new Message(message.payload(), properties);
 	}
 

@@ -8,7 +8,8 @@ import org.springframework.core.MethodParameter;
 
 /**
  * Reads the message id from a Spring AMQP {@link Message} argument: the header, else the
- * AMQP {@code messageId} property.
+ * CloudEvents {@code cloudEvents_id} (or {@code cloudEvents:id}) header, else the AMQP
+ * {@code messageId} property.
  */
 final class AmqpMessageIdExtractor implements MessageIdExtractor {
 
@@ -27,7 +28,7 @@ final class AmqpMessageIdExtractor implements MessageIdExtractor {
 	public @Nullable String extract(MethodParameter parameter, @Nullable Object argument) {
 		if (argument instanceof Message message) {
 			MessageProperties properties = message.getMessageProperties();
-			String id = HeaderValues.asId(properties.getHeader(this.headerName));
+			String id = HeaderValues.idOrCloudEventId(this.headerName, properties::getHeader);
 			return (id != null) ? id : HeaderValues.asId(properties.getMessageId());
 		}
 		return null;

@@ -7,7 +7,8 @@ import org.springframework.messaging.handler.annotation.Header;
 
 /**
  * Takes the message id from a parameter annotated with
- * {@code @Header("outbox-message-id")} (or {@code @Header("amqp_messageId")}).
+ * {@code @Header("outbox-message-id")} (or {@code @Header("amqp_messageId")}, or a
+ * CloudEvents id header such as {@code @Header("ce_id")}).
  */
 final class HeaderParameterMessageIdExtractor implements MessageIdExtractor {
 
@@ -25,7 +26,8 @@ final class HeaderParameterMessageIdExtractor implements MessageIdExtractor {
 			return false;
 		}
 		String name = !header.name().isEmpty() ? header.name() : header.value();
-		return this.headerName.equals(name) || HeaderValues.AMQP_MESSAGE_ID.equals(name);
+		return this.headerName.equals(name) || HeaderValues.AMQP_MESSAGE_ID.equals(name)
+				|| HeaderValues.CLOUD_EVENT_IDS.contains(name);
 	}
 
 	@Override

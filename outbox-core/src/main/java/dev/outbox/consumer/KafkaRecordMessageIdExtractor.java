@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.core.MethodParameter;
 
 /**
- * Reads the message id from a header of a Kafka {@link ConsumerRecord} argument.
+ * Reads the message id from a header of a Kafka {@link ConsumerRecord} argument, else
+ * from the CloudEvents {@code ce_id} header.
  */
 final class KafkaRecordMessageIdExtractor implements MessageIdExtractor {
 
@@ -25,8 +26,10 @@ final class KafkaRecordMessageIdExtractor implements MessageIdExtractor {
 	@Override
 	public @Nullable String extract(MethodParameter parameter, @Nullable Object argument) {
 		if (argument instanceof ConsumerRecord<?, ?> record) {
-			Header header = record.headers().lastHeader(this.headerName);
-			return (header != null) ? HeaderValues.asId(header.value()) : null;
+			return HeaderValues.idOrCloudEventId(this.headerName, (name) -> {
+				Header header = record.headers().lastHeader(name);
+				return (header != null) ? header.value() : null;
+			});
 		}
 		return null;
 	}

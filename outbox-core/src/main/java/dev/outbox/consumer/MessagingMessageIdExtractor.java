@@ -7,7 +7,8 @@ import org.springframework.messaging.Message;
 
 /**
  * Reads the message id from a header of a Spring messaging {@link Message} argument (as
- * Spring Kafka and Spring AMQP listeners receive it), falling back to
+ * Spring Kafka and Spring AMQP listeners receive it), falling back to a CloudEvents id
+ * header ({@code ce_id}, {@code cloudEvents_id}, {@code cloudEvents:id}), then to
  * {@code amqp_messageId}.
  */
 final class MessagingMessageIdExtractor implements MessageIdExtractor {
@@ -26,7 +27,7 @@ final class MessagingMessageIdExtractor implements MessageIdExtractor {
 	@Override
 	public @Nullable String extract(MethodParameter parameter, @Nullable Object argument) {
 		if (argument instanceof Message<?> message) {
-			String id = HeaderValues.asId(message.getHeaders().get(this.headerName));
+			String id = HeaderValues.idOrCloudEventId(this.headerName, message.getHeaders()::get);
 			return (id != null) ? id : HeaderValues.asId(message.getHeaders().get(HeaderValues.AMQP_MESSAGE_ID));
 		}
 		return null;

@@ -1,5 +1,6 @@
 package dev.outbox.kafka;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,6 +15,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.outbox.CloudEvents;
+import dev.outbox.MessageFormat;
 import dev.outbox.OutboxHeaders;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
@@ -26,6 +29,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.messaging.MessageHeaders;
+import org.springframework.util.ClassUtils;
 
 /**
  * Sends outbox messages to Kafka: the destination is the topic, the message key the
@@ -33,6 +37,13 @@ import org.springframework.messaging.MessageHeaders;
  * The record carries the {@link OutboxHeaders} (message id, event type, aggregate,
  * creation time), the content type and the event's own headers (such as the trace
  * context).
+ * <p>
+ * With {@link MessageFormat#CLOUDEVENTS} the record is also a CloudEvent in the binary
+ * content mode of the CloudEvents Kafka protocol binding ({@code ce_id}, {@code ce_type},
+ * {@code ce_source}, {@code ce_time}, {@code ce_specversion}, {@code ce_subject},
+ * {@code content-type}; see {@link CloudEvents}), written with the CloudEvents SDK
+ * ({@code io.cloudevents:cloudevents-kafka} must be on the classpath); the outbox headers
+ * stay, an event header of the same name as a CloudEvents one is left out.
  * <p>
  * The template's producer must be configured for durable, ordered delivery:
  * {@code acks=all} and {@code enable.idempotence=true} (the auto-configuration builds
@@ -46,6 +57,8 @@ public final class KafkaOutboxSender implements OutboxSender {
 	private static final Set<String> RESERVED = Set.of(OutboxHeaders.MESSAGE_ID, OutboxHeaders.EVENT_TYPE,
 			OutboxHeaders.AGGREGATE_TYPE, OutboxHeaders.AGGREGATE_ID, OutboxHeaders.CREATED_AT,
 			MessageHeaders.CONTENT_TYPE);
+
+	private static final String CLOUDEVENTS_SDK = "io.cloudevents.kafka.KafkaMessageFactory";
 
 	private final KafkaTemplate<String, byte[]> template;
 
@@ -67,13 +80,38 @@ public final class KafkaOutboxSender implements OutboxSender {
 		return thread;
 	});
 
+	private final @Nullable KafkaCloudEvents cloudEvents;
+
 	/**
-	 * Create a sender.
+	 * Create a sender of the {@link MessageFormat#OUTBOX outbox format}.
 	 * @param template a template whose producer uses {@code acks=all} and idempotence,
 	 * with a {@code String} key and {@code byte[]} value serializer
 	 */
 	public KafkaOutboxSender(KafkaTemplate<String, byte[]> template) {
+		this(template, MessageFormat.OUTBOX, CloudEvents.DEFAULT_SOURCE);
+	}
+
+	/**
+	 * Create a sender of the given format.
+	 * @param template a template whose producer uses {@code acks=all} and idempotence,
+	 * with a {@code String} key and {@code byte[]} value serializer
+	 * @param format the message format
+	 * @param cloudEventsSource the CloudEvents {@code source} attribute (a non-empty
+	 * URI-reference), used with {@link MessageFormat#CLOUDEVENTS}
+	 * @throws IllegalStateException if the format is CloudEvents and the CloudEvents SDK
+	 * for Kafka is not on the classpath
+	 */
+	public KafkaOutboxSender(KafkaTemplate<String, byte[]> template, MessageFormat format, URI cloudEventsSource) {
 		this.template = template;
+		this.cloudEvents = (format == MessageFormat.CLOUDEVENTS) ? cloudEvents(cloudEventsSource) : null;
+	}
+
+	private static KafkaCloudEvents cloudEvents(URI source) {
+		if (!ClassUtils.isPresent(CLOUDEVENTS_SDK, KafkaOutboxSender.class.getClassLoader())) {
+			throw new IllegalStateException(
+					"The CloudEvents message format for Kafka needs the CloudEvents SDK: add io.cloudevents:cloudevents-kafka to the dependencies");
+		}
+		return new KafkaCloudEvents(source);
 	}
 
 	@Override
@@ -242,10 +280,11 @@ public final class KafkaOutboxSender implements OutboxSender {
 		}
 	}
 
-	static ProducerRecord<String, byte[]> record(OutboxMessage message) {
+	ProducerRecord<String, byte[]> record(OutboxMessage message) {
 		RecordHeaders headers = new RecordHeaders();
 		for (Map.Entry<String, String> header : message.headers().entrySet()) {
-			if (!RESERVED.contains(header.getKey())) {
+			if (!RESERVED.contains(header.getKey())
+					&& (this.cloudEvents == null || !KafkaCloudEvents.HEADERS.contains(header.getKey()))) {
 				headers.add(header.getKey(), bytes(header.getValue()));
 			}
 		}
@@ -255,6 +294,9 @@ public final class KafkaOutboxSender implements OutboxSender {
 		headers.add(OutboxHeaders.AGGREGATE_ID, bytes(message.aggregateId()));
 		headers.add(OutboxHeaders.CREATED_AT, bytes(message.createdAt().toString()));
 		headers.add(MessageHeaders.CONTENT_TYPE, bytes(message.contentType()));
+		if (this.cloudEvents != null) {
+			return this.cloudEvents.record(message, headers);
+		}
 		return new ProducerRecord<>(message.destination(), null, message.key(), message.payload(), headers);
 	}
 

@@ -3,6 +3,7 @@ package dev.outbox.autoconfigure.amqp;
 import java.time.Duration;
 
 import dev.outbox.amqp.RabbitOutboxSender;
+import dev.outbox.autoconfigure.jdbc.OutboxProperties;
 import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
 import dev.outbox.autoconfigure.relay.OutboxRelayProperties;
 
@@ -18,18 +19,22 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.core.io.ResourceLoader;
 
 /**
  * Auto-configuration of the relay's {@link RabbitOutboxSender}: a dedicated connection
  * factory configured from {@code spring.rabbitmq.*} like the application's, with
  * correlated publisher confirms and publisher returns always on, so a message counts as
- * delivered only when the broker confirmed it and routed it.
+ * delivered only when the broker confirmed it and routed it. The sender writes the
+ * {@code outbox.message-format}.
  */
 @AutoConfiguration(after = RabbitAutoConfiguration.class, before = OutboxRelayAutoConfiguration.class)
 @ConditionalOnClass({ RabbitTemplate.class, RabbitOutboxSender.class, RabbitProperties.class })
 @ConditionalOnBooleanProperty(name = "outbox.relay.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(OutboxProperties.class)
 public final class OutboxAmqpAutoConfiguration {
 
 	@Bean
@@ -60,8 +65,10 @@ public final class OutboxAmqpAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	RabbitOutboxSender outboxRabbitSender(OutboxRabbitConnection connection) {
-		return new RabbitOutboxSender(new RabbitTemplate(connection.connectionFactory()));
+	RabbitOutboxSender outboxRabbitSender(OutboxRabbitConnection connection, OutboxProperties properties,
+			Environment environment) {
+		return new RabbitOutboxSender(new RabbitTemplate(connection.connectionFactory()), properties.getMessageFormat(),
+				OutboxProperties.cloudeventsSource(properties, environment));
 	}
 
 }

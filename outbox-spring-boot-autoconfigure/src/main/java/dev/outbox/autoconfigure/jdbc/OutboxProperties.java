@@ -1,10 +1,16 @@
 package dev.outbox.autoconfigure.jdbc;
 
+import java.net.URI;
+
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.core.env.Environment;
 import org.springframework.util.unit.DataSize;
 
+import dev.outbox.CloudEvents;
+import dev.outbox.MessageFormat;
+import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
 import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.spi.Partitions;
@@ -69,7 +75,17 @@ public class OutboxProperties {
 	 */
 	private String notifyChannel = JdbcOutbox.DEFAULT_NOTIFY_CHANNEL;
 
+	/**
+	 * Format of the messages the relay sends: "outbox" (the outbox headers) or
+	 * "cloudevents" (a CloudEvent in binary content mode: ce_* Kafka headers,
+	 * cloudEvents_* RabbitMQ headers, plus the outbox headers). CloudEvents on Kafka need
+	 * io.cloudevents:cloudevents-kafka on the classpath.
+	 */
+	private MessageFormat messageFormat = MessageFormat.OUTBOX;
+
 	private final Flyway flyway = new Flyway();
+
+	private final Cloudevents cloudevents = new Cloudevents();
 
 	public boolean isEnabled() {
 		return this.enabled;
@@ -143,8 +159,62 @@ public class OutboxProperties {
 		this.notifyChannel = notifyChannel;
 	}
 
+	public MessageFormat getMessageFormat() {
+		return this.messageFormat;
+	}
+
+	public void setMessageFormat(MessageFormat messageFormat) {
+		this.messageFormat = messageFormat;
+	}
+
 	public Flyway getFlyway() {
 		return this.flyway;
+	}
+
+	public Cloudevents getCloudevents() {
+		return this.cloudevents;
+	}
+
+	/**
+	 * The CloudEvents source of the messages: {@code outbox.cloudevents.source}, else
+	 * {@code urn:outbox:<spring.application.name>}, else {@code /outbox}.
+	 * @param properties the outbox properties
+	 * @param environment the environment holding {@code spring.application.name}
+	 * @return the source
+	 * @throws OutboxException if the source set is empty
+	 */
+	public static URI cloudeventsSource(OutboxProperties properties, Environment environment) {
+		URI source = properties.getCloudevents().getSource();
+		if (source == null) {
+			return CloudEvents.source(environment.getProperty("spring.application.name"));
+		}
+		if (source.toString().isEmpty()) {
+			throw new OutboxException(
+					"outbox.cloudevents.source must be a non-empty URI-reference, such as urn:example:orders or /orders: set one, or remove it for the default");
+		}
+		return source;
+	}
+
+	/**
+	 * CloudEvents attributes, used with outbox.message-format=cloudevents.
+	 */
+	public static class Cloudevents {
+
+		/**
+		 * CloudEvents "source" attribute of the messages (a URI-reference, such as
+		 * "urn:example:orders" or "/orders"). By default "urn:outbox:" followed by
+		 * spring.application.name, or "/outbox" if the application has no name.
+		 */
+		private @Nullable URI source;
+
+		public @Nullable URI getSource() {
+			return this.source;
+		}
+
+		public void setSource(@Nullable URI source) {
+			this.source = source;
+		}
+
 	}
 
 	/**

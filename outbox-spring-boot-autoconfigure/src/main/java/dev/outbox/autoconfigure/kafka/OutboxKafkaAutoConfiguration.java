@@ -4,7 +4,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
+import dev.outbox.MessageFormat;
 import dev.outbox.OutboxException;
+import dev.outbox.autoconfigure.jdbc.OutboxProperties;
 import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
 import dev.outbox.autoconfigure.relay.OutboxRelayProperties;
 import dev.outbox.jdbc.JdbcOutbox;
@@ -26,20 +28,24 @@ import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
+import org.springframework.core.io.ResourceLoader;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.unit.DataSize;
 
 /**
  * Auto-configuration of the relay's {@link KafkaOutboxSender}: a dedicated producer built
  * from {@code spring.kafka.*} (bootstrap servers, security, client settings) and
  * {@code outbox.relay.kafka.producer.*}, with {@code acks=all} and idempotence enforced
- * whatever the application's own producer uses.
+ * whatever the application's own producer uses. The sender writes the
+ * {@code outbox.message-format}: with {@code cloudevents}, CloudEvents through the
+ * CloudEvents SDK for Kafka, which must then be on the classpath.
  */
 @AutoConfiguration(after = KafkaAutoConfiguration.class, before = OutboxRelayAutoConfiguration.class)
 @ConditionalOnClass({ KafkaTemplate.class, KafkaOutboxSender.class, KafkaProperties.class })
 @ConditionalOnBooleanProperty(name = "outbox.relay.enabled", matchIfMissing = true)
-@EnableConfigurationProperties(OutboxRelayProperties.class)
+@EnableConfigurationProperties({ OutboxRelayProperties.class, OutboxProperties.class })
 public final class OutboxKafkaAutoConfiguration {
 
 	private static final Set<String> ACKS_ALL = Set.of("all", "-1");
@@ -56,6 +62,8 @@ public final class OutboxKafkaAutoConfiguration {
 	private static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
 
 	private static final Log logger = LogFactory.getLog(OutboxKafkaAutoConfiguration.class);
+
+	private static final String CLOUDEVENTS_KAFKA = "io.cloudevents.kafka.KafkaMessageFactory";
 
 	@Bean
 	@ConditionalOnMissingBean
@@ -91,8 +99,16 @@ public final class OutboxKafkaAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	KafkaOutboxSender outboxKafkaSender(OutboxKafkaProducer producer) {
-		return new KafkaOutboxSender(producer.template());
+	KafkaOutboxSender outboxKafkaSender(OutboxKafkaProducer producer, OutboxProperties properties,
+			Environment environment, ResourceLoader resourceLoader) {
+		MessageFormat format = properties.getMessageFormat();
+		if (format == MessageFormat.CLOUDEVENTS
+				&& !ClassUtils.isPresent(CLOUDEVENTS_KAFKA, resourceLoader.getClassLoader())) {
+			throw new OutboxException(
+					"outbox.message-format=cloudevents needs the CloudEvents SDK for Kafka: add io.cloudevents:cloudevents-kafka to the dependencies, or remove the property to send the outbox format");
+		}
+		return new KafkaOutboxSender(producer.template(), format,
+				OutboxProperties.cloudeventsSource(properties, environment));
 	}
 
 	static Map<String, Object> producerProperties(KafkaProperties kafka, OutboxRelayProperties relay) {

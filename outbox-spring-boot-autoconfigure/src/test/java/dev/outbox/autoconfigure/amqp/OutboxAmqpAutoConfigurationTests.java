@@ -1,5 +1,7 @@
 package dev.outbox.autoconfigure.amqp;
 
+import java.net.URI;
+
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration;
@@ -41,6 +43,27 @@ class OutboxAmqpAutoConfigurationTests {
 				.connectionFactory()
 				.getRabbitConnectionFactory()
 				.getChannelRpcTimeout()).isEqualTo(3_000));
+	}
+
+	@Test
+	void senderSendsTheOutboxFormatByDefault() {
+		this.runner
+			.run((context) -> assertThat(context.getBean(RabbitOutboxSender.class)).extracting("cloudEventsSource")
+				.isNull());
+	}
+
+	@Test
+	void senderSendsCloudEventsWhenAskedFromSlashOutboxWithoutAnApplicationName() {
+		this.runner.withPropertyValues("outbox.message-format=cloudevents")
+			.run((context) -> assertThat(context.getBean(RabbitOutboxSender.class)).extracting("cloudEventsSource")
+				.isEqualTo(URI.create("/outbox")));
+	}
+
+	@Test
+	void unknownMessageFormatFailsStartUpNamingTheProperty() {
+		this.runner.withPropertyValues("outbox.message-format=json")
+			.run((context) -> assertThat(context.getStartupFailure())
+				.hasStackTraceContaining("Failed to bind properties under 'outbox.message-format'"));
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -1,5 +1,6 @@
 package dev.outbox.autoconfigure.consumer;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -19,6 +20,9 @@ import dev.outbox.consumer.MessageIdExtractor;
 import dev.outbox.consumer.MissingMessageIdException;
 import dev.outbox.test.TestKafka;
 import dev.outbox.test.TestPostgres;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.cloudevents.kafka.KafkaMessageFactory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -90,6 +94,34 @@ class KafkaIdempotentListenerIntegrationTests {
 			assertThat(effects(context, "ok-" + id)).isEqualTo(1);
 			assertThat(processed(context, id)).isEqualTo(1);
 			assertThat(listener(context).attempts("ok-" + id)).isEqualTo(1);
+		});
+	}
+
+	@Test
+	void duplicateCloudEventIsSkippedByItsCeId() {
+		this.runner.run((context) -> {
+			String id = UUID.randomUUID().toString();
+			CloudEvent event = CloudEventBuilder.v1()
+				.withId(id)
+				.withType("order-placed")
+				.withSource(URI.create("urn:example:orders"))
+				.withDataContentType("text/plain")
+				.withData(("ce-" + id).getBytes(StandardCharsets.UTF_8))
+				.build();
+			@SuppressWarnings("unchecked")
+			KafkaTemplate<Object, Object> template = context.getBean(KafkaTemplate.class);
+			for (int i = 0; i < 2; i++) {
+				// binary mode of the Kafka binding, written by the CloudEvents SDK
+				ProducerRecord<String, byte[]> record = KafkaMessageFactory.createWriter(this.topic, null, null, "key")
+					.writeBinary(event);
+				template
+					.send(new ProducerRecord<>(record.topic(), null, record.key(),
+							new String(record.value(), StandardCharsets.UTF_8), record.headers()))
+					.get();
+			}
+			await().atMost(Duration.ofSeconds(30)).until(() -> duplicates(context) == 1.0);
+			assertThat(effects(context, "ce-" + id)).isEqualTo(1);
+			assertThat(processed(context, id)).isEqualTo(1);
 		});
 	}
 

@@ -93,6 +93,27 @@ class RabbitIdempotentListenerIntegrationTests {
 	}
 
 	@Test
+	void duplicateCloudEventIsSkippedByItsCloudEventsId() {
+		this.runner.run((context) -> {
+			String id = UUID.randomUUID().toString();
+			for (int i = 0; i < 2; i++) {
+				// binary mode of the AMQP binding, from a producer that is not the outbox
+				Message message = MessageBuilder.withBody(("ce-" + id).getBytes())
+					.setContentType("text/plain")
+					.setHeader("cloudEvents_specversion", "1.0")
+					.setHeader("cloudEvents_id", id)
+					.setHeader("cloudEvents_type", "order-placed")
+					.setHeader("cloudEvents_source", "urn:example:orders")
+					.build();
+				context.getBean(RabbitTemplate.class).send("", this.queue, message);
+			}
+			await().atMost(Duration.ofSeconds(30)).until(() -> duplicates(context) == 1.0);
+			assertThat(effects(context, "ce-" + id)).isEqualTo(1);
+			assertThat(processed(context, id)).isEqualTo(1);
+		});
+	}
+
+	@Test
 	void failedAttemptsRecordNothingAndTheRetryThatSucceedsHasOneEffect() {
 		this.runner.run((context) -> {
 			String id = UUID.randomUUID().toString();

@@ -1,5 +1,6 @@
 package dev.outbox.autoconfigure.kafka;
 
+import java.net.URI;
 import java.util.Map;
 
 import dev.outbox.OutboxException;
@@ -9,7 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -24,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 class OutboxKafkaAutoConfigurationTests {
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(OutboxKafkaAutoConfiguration.class));
+		.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, OutboxKafkaAutoConfiguration.class));
 
 	@Test
 	void warnsAtStartUpWhenAcceptedEventsMayNotFitInARecord(CapturedOutput output) {
@@ -51,6 +54,44 @@ class OutboxKafkaAutoConfigurationTests {
 			.withPropertyValues("outbox.max-payload-size=1MB", "outbox.relay.kafka.producer.max.request.size=2097152")
 			.run((context) -> assertThat(context).hasNotFailed());
 		assertThat(output).doesNotContain("outbox.max-payload-size");
+	}
+
+	@Test
+	void senderSendsTheOutboxFormatByDefault() {
+		this.runner
+			.run((context) -> assertThat(context.getBean(KafkaOutboxSender.class)).extracting("cloudEvents").isNull());
+	}
+
+	@Test
+	void senderSendsCloudEventsFromTheApplicationNameWhenAsked() {
+		this.runner.withPropertyValues("outbox.message-format=cloudevents", "spring.application.name=order service")
+			.run((context) -> assertThat(context.getBean(KafkaOutboxSender.class)).extracting("cloudEvents.source")
+				.isEqualTo(URI.create("urn:outbox:order%20service")));
+	}
+
+	@Test
+	void cloudEventsSourceCanBeSet() {
+		this.runner.withPropertyValues("outbox.message-format=CloudEvents", "outbox.cloudevents.source=/orders")
+			.run((context) -> assertThat(context.getBean(KafkaOutboxSender.class)).extracting("cloudEvents.source")
+				.isEqualTo(URI.create("/orders")));
+	}
+
+	@Test
+	void unknownMessageFormatFailsStartUpNamingTheProperty() {
+		this.runner.withPropertyValues("outbox.message-format=avro")
+			.run((context) -> assertThat(context.getStartupFailure())
+				.hasStackTraceContaining("Failed to bind properties under 'outbox.message-format'"));
+	}
+
+	@Test
+	void cloudEventsWithoutTheSdkFailsStartUpNamingTheDependency() {
+		this.runner.withPropertyValues("outbox.message-format=cloudevents")
+			.withClassLoader(new FilteredClassLoader("io.cloudevents."))
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.isInstanceOf(OutboxException.class)
+				.hasMessageContaining("outbox.message-format=cloudevents")
+				.hasMessageContaining("io.cloudevents:cloudevents-kafka"));
 	}
 
 	@Test
