@@ -5,10 +5,11 @@
 -- rows, rows being retried, and delayed rows (available_at after created_at). The relay's
 -- fetch probes it once per candidate row, so its cost does not grow with the number of
 -- parked or failing rows. Ordinary pending rows (available_at = created_at) are not in it.
-create index ${event_table}_blocking_idx on ${event_table} (destination, message_key, seq)
+create index if not exists ${event_table}_blocking_idx on ${event_table} (destination, message_key, seq)
 	where status = 'PARKED' or (status = 'PENDING' and (attempts > 0 or available_at > created_at));
 
--- Replaced by the index above: they were scanned whole by the former fetch.
-drop index ${event_table}_due_idx;
-drop index ${event_table}_retry_idx;
-drop index ${event_table}_parked_idx;
+-- Replaced by the index above: they were scanned whole by the former fetch. "if not exists":
+-- on a large table, build the index with "create index concurrently" by hand before upgrading.
+drop index if exists ${event_table}_due_idx;
+drop index if exists ${event_table}_retry_idx;
+drop index if exists ${event_table}_parked_idx;
