@@ -27,6 +27,7 @@ import dev.outbox.relay.OutboxRelay;
 import dev.outbox.relay.RelayFixture;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
+import dev.outbox.test.CpuLoad;
 import dev.outbox.test.KafkaBrokerProcess;
 import dev.outbox.test.TcpProxy;
 import dev.outbox.test.TestRabbit;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.DirectExchange;
@@ -59,6 +61,7 @@ import static org.awaitility.Awaitility.await;
  * deliveries of each key are in commit order, the idempotent consumer makes one effect
  * per event, and every row ends published.
  */
+@ExtendWith(CpuLoad.Extension.class)
 class BrokerOutageIntegrationTests {
 
 	private static final String EVENT_TYPE = "outage-event";

@@ -24,11 +24,13 @@ import dev.outbox.OutboxHeaders;
 import dev.outbox.relay.KafkaTestClient;
 import dev.outbox.relay.RelayFixture;
 import dev.outbox.spi.Partitions;
+import dev.outbox.test.CpuLoad;
 import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -39,6 +41,7 @@ import static org.awaitility.Awaitility.await;
  * back is sent, per-key order of first deliveries holds, and the idempotent consumer
  * turns the redeliveries into exactly one effect per event.
  */
+@ExtendWith(CpuLoad.Extension.class)
 class RelayCrashIntegrationTests {
 
 	private static final long LEASE_MILLIS = 2500;

@@ -23,6 +23,7 @@ import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxSender;
+import dev.outbox.test.CpuLoad;
 import dev.outbox.test.MutableClock;
 import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -39,6 +41,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * The relay against real PostgreSQL and Kafka.
  */
+@ExtendWith(CpuLoad.Extension.class)
 class KafkaRelayIntegrationTests {
 
 	private RelayFixture fixture;
