@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.relay.KafkaTestClient;
+import dev.outbox.relay.OutboxRelay;
 import dev.outbox.relay.RelayFixture;
 import dev.outbox.spi.Partitions;
 import dev.outbox.test.CpuLoad;
@@ -45,6 +46,13 @@ import static org.awaitility.Awaitility.await;
 class RelayCrashIntegrationTests {
 
 	private static final long LEASE_MILLIS = 2500;
+
+	/**
+	 * Batch size of a relay started after the crash to take over: the relay's default, so
+	 * it drains the backlog in a few round trips to the database and the broker, not one
+	 * per ten events (over a minute on a loaded machine).
+	 */
+	private static final int TAKEOVER_BATCH_SIZE = OutboxRelay.DEFAULT_BATCH_SIZE;
 
 	private RelayFixture fixture;
 
@@ -108,7 +116,7 @@ class RelayCrashIntegrationTests {
 			assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
 			inFlight.addAll(assertConfirmedButNotMarked(0));
 			int deliveredBeforeKill = this.client.poll().size();
-			startRelay("relay-b", 10, 0, "none");
+			startRelay("relay-b", TAKEOVER_BATCH_SIZE, 0, "none");
 			writer.join(60_000);
 			assertThat(writer.isAlive()).isFalse();
 			assertThat(writerFailure.get()).isNull();
@@ -131,7 +139,7 @@ class RelayCrashIntegrationTests {
 		assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
 		assertThat(first.exitValue()).isEqualTo(RelayProcess.HALT_STATUS);
 		List<String> halted = assertConfirmedButNotMarked(0);
-		startRelay("relay-b", 10, 0, "none");
+		startRelay("relay-b", TAKEOVER_BATCH_SIZE, 0, "none");
 		List<ConsumerRecord<String, byte[]>> records = awaitAllCommittedDelivered();
 		assertRedelivered(records, halted);
 		assertDeliveryGuarantees(records);
