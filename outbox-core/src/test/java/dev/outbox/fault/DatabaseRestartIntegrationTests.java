@@ -37,6 +37,7 @@ import dev.outbox.relay.OutboxRelay;
 import dev.outbox.relay.RelayFixture;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
+import dev.outbox.test.CpuLoad;
 import dev.outbox.test.TcpProxy;
 import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -44,6 +45,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -71,6 +73,7 @@ import static org.awaitility.Awaitility.await;
  * has no commit listener), so only its re-established {@code LISTEN} explains the prompt
  * delivery of an event committed after the restore.
  */
+@ExtendWith(CpuLoad.Extension.class)
 class DatabaseRestartIntegrationTests {
 
 	private static final Pattern POSTGRES_URL = Pattern

@@ -13,6 +13,7 @@ import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.relay.KafkaTestClient;
 import dev.outbox.relay.OutboxRelay;
 import dev.outbox.relay.RelayFixture;
+import dev.outbox.test.CpuLoad;
 import dev.outbox.test.TestKafka;
 import dev.outbox.test.TestRabbit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -21,6 +22,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
@@ -35,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  * event (a sender that always rejects one key) is covered by
  * {@code KafkaRelayIntegrationTests.poisonEventIsParkedAfterMaxAttemptsWhileOtherKeysFlowAndItsKeyWaits}.
  */
+@ExtendWith(CpuLoad.Extension.class)
 class ParkingIntegrationTests {
 
 	private static final int MAX_REQUEST_SIZE = 4096;

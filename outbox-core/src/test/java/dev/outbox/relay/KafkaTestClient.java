@@ -6,12 +6,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -24,22 +26,29 @@ import org.springframework.kafka.core.KafkaTemplate;
 /**
  * A durable producer template and a collecting consumer for one topic. Public for the
  * fault-injection tests.
+ * <p>
+ * The consumer reads every partition of the topic from the start without a consumer
+ * group: joining one takes several round trips with the group coordinator, seconds on a
+ * loaded machine, before the first record arrives.
  */
 public final class KafkaTestClient implements AutoCloseable {
 
 	private final KafkaConsumer<String, byte[]> consumer;
 
+	private final String topic;
+
 	private final List<ConsumerRecord<String, byte[]>> received = new ArrayList<>();
+
+	private boolean assigned;
 
 	public KafkaTestClient(String bootstrapServers, String topic) {
 		Map<String, Object> config = new HashMap<>();
 		config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-		config.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
 		config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
 		config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
 		config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
 		this.consumer = new KafkaConsumer<>(config);
-		this.consumer.subscribe(List.of(topic));
+		this.topic = topic;
 	}
 
 	public static KafkaTemplate<String, byte[]> template(String bootstrapServers, Duration sendTimeout) {
@@ -70,8 +79,32 @@ public final class KafkaTestClient implements AutoCloseable {
 	 * Poll once and return everything received so far.
 	 */
 	public synchronized List<ConsumerRecord<String, byte[]>> poll() {
-		this.consumer.poll(Duration.ofMillis(200)).forEach(this.received::add);
+		if (!this.assigned) {
+			assign();
+		}
+		if (this.assigned) {
+			this.consumer.poll(Duration.ofMillis(200)).forEach(this.received::add);
+		}
 		return List.copyOf(this.received);
+	}
+
+	/**
+	 * Assign all partitions of the topic once it exists (asking for them creates it, as
+	 * the first send would).
+	 */
+	private void assign() {
+		try {
+			List<PartitionInfo> partitions = this.consumer.partitionsFor(this.topic, Duration.ofSeconds(2));
+			if (!partitions.isEmpty()) {
+				this.consumer.assign(partitions.stream()
+					.map((partition) -> new TopicPartition(partition.topic(), partition.partition()))
+					.toList());
+				this.assigned = true;
+			}
+		}
+		catch (TimeoutException ex) {
+			// the broker is unreachable or slow: try again at the next poll
+		}
 	}
 
 	public static String header(ConsumerRecord<String, byte[]> record, String name) {
