@@ -50,9 +50,11 @@ public class OutboxProperties {
 	private DataSize maxPayloadSize = DataSize.ofBytes(JdbcOutbox.DEFAULT_MAX_PAYLOAD_SIZE);
 
 	/**
-	 * PostgreSQL channel notified (pg_notify) on commit of a transaction that recorded
-	 * events, so relays in other processes wake up at once. Empty to send no
-	 * notification.
+	 * PostgreSQL channel notified (pg_notify) after the commit of transactions that
+	 * recorded events, so relays in other processes wake up within milliseconds. Sent
+	 * outside the business transaction, at most once every few milliseconds per
+	 * application. Empty to send no notification (other processes' relays then wait for
+	 * their poll interval).
 	 */
 	private String notifyChannel = JdbcOutbox.DEFAULT_NOTIFY_CHANNEL;
 
