@@ -43,8 +43,8 @@ import dev.outbox.test.TestPostgres;
  * wakes relays in other processes.
  * <p>
  * Options: {@code --threads 1,8,32,64}, {@code --seconds N} (per variant and round,
- * default 3), {@code --rounds N} (default 3), {@code --pool-size N} (default 40; the
- * writers share the pool).
+ * default 3), {@code --rounds N} (default 3), {@code --pool-size N} (default 34: one
+ * connection per writer up to 32, and one for the notifier).
  */
 final class WriteConcurrencyBenchmark {
 
@@ -59,7 +59,7 @@ final class WriteConcurrencyBenchmark {
 		int[] threads = threads(args);
 		int seconds = Benchmarks.intOption(args, "--seconds", 3);
 		int rounds = Benchmarks.intOption(args, "--rounds", 3);
-		int poolSize = Benchmarks.intOption(args, "--pool-size", 40);
+		int poolSize = Benchmarks.intOption(args, "--pool-size", 34);
 		TestPostgres.Database database = TestPostgres.newSchema();
 		// a channel of this run's own: other runs on the server do not reach its listener
 		String channel = "outbox_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
@@ -74,12 +74,14 @@ final class WriteConcurrencyBenchmark {
 		properties.put("outbox.relay.enabled", "false");
 		properties.put("outbox.consumer.enabled", "false");
 		properties.put("outbox.notify-channel", channel);
-		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(PlainJdbcApplication.class)
-			.properties(properties)
-			.run()) {
+		// connected before the pool fills up the server's connection slots
+		try (Listener listener = new Listener(database, channel);
+				ConfigurableApplicationContext context = new SpringApplicationBuilder(PlainJdbcApplication.class)
+					.properties(properties)
+					.run()) {
 			DataSource dataSource = context.getBean(DataSource.class);
 			try {
-				new Run(context, database, channel, seconds, rounds, poolSize).all(threads);
+				new Run(context, listener, seconds, rounds, poolSize).all(threads);
 			}
 			finally {
 				database.drop(dataSource);
@@ -104,9 +106,7 @@ final class WriteConcurrencyBenchmark {
 
 		private final Outbox outbox;
 
-		private final TestPostgres.Database database;
-
-		private final String channel;
+		private final Listener listener;
 
 		private final int seconds;
 
@@ -116,13 +116,11 @@ final class WriteConcurrencyBenchmark {
 
 		private final AtomicLong ids = new AtomicLong();
 
-		Run(ConfigurableApplicationContext context, TestPostgres.Database database, String channel, int seconds,
-				int rounds, int poolSize) {
+		Run(ConfigurableApplicationContext context, Listener listener, int seconds, int rounds, int poolSize) {
 			this.transactions = new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
 			this.jdbc = new JdbcTemplate(context.getBean(DataSource.class));
 			this.outbox = context.getBean(Outbox.class);
-			this.database = database;
-			this.channel = channel;
+			this.listener = listener;
 			this.seconds = seconds;
 			this.rounds = rounds;
 			this.poolSize = poolSize;
@@ -146,37 +144,38 @@ final class WriteConcurrencyBenchmark {
 			System.out.println(
 					"| writers | (a) tx/s | (b) tx/s | (b)/(a) | (a) p99 ms | (b) p99 ms | NOTIFYs/s during (b) |");
 			System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
-			try (Listener listener = new Listener(this.database, this.channel)) {
-				for (int threads : threadCounts) {
-					this.jdbc.execute("truncate bench_order, outbox_event");
-					this.jdbc.execute("vacuum analyze bench_order");
-					this.jdbc.execute("vacuum analyze outbox_event");
-					// warm up: JIT, connections, server-side prepared statements
-					measure(threads, 1, false);
-					measure(threads, 1, true);
-					Result bare = Result.EMPTY;
-					Result withEvent = Result.EMPTY;
-					long notifications = 0;
-					for (int round = 0; round < this.rounds; round++) {
-						boolean bareFirst = round % 2 == 0;
-						if (bareFirst) {
-							bare = bare.plus(measure(threads, this.seconds, false));
-						}
-						long before = listener.received.get();
-						withEvent = withEvent.plus(measure(threads, this.seconds, true));
-						notifications += listener.received.get() - before;
-						if (!bareFirst) {
-							bare = bare.plus(measure(threads, this.seconds, false));
-						}
+			// warm up: the JIT (slow to finish on a loaded machine), connections,
+			// server-side
+			// prepared statements
+			measure(8, this.seconds * 2, false);
+			measure(8, this.seconds * 2, true);
+			for (int threads : threadCounts) {
+				this.jdbc.execute("truncate bench_order, outbox_event");
+				this.jdbc.execute("vacuum analyze bench_order");
+				this.jdbc.execute("vacuum analyze outbox_event");
+				measure(threads, 1, false);
+				measure(threads, 1, true);
+				Result bare = Result.EMPTY;
+				Result withEvent = Result.EMPTY;
+				long notifications = 0;
+				for (int round = 0; round < this.rounds; round++) {
+					boolean bareFirst = round % 2 == 0;
+					if (bareFirst) {
+						bare = bare.plus(measure(threads, this.seconds, false));
 					}
-					System.out.printf("| %d | %,.0f | %,.0f | %.2f | %.1f | %.1f | %,.0f |%n", threads,
-							bare.perSecond(), withEvent.perSecond(), withEvent.perSecond() / bare.perSecond(),
-							bare.stats().p99() / 1000, withEvent.stats().p99() / 1000,
-							notifications / withEvent.seconds());
+					long before = this.listener.received.get();
+					withEvent = withEvent.plus(measure(threads, this.seconds, true));
+					notifications += this.listener.received.get() - before;
+					if (!bareFirst) {
+						bare = bare.plus(measure(threads, this.seconds, false));
+					}
 				}
-				System.out.printf("%nload average at end: %s%n", loadAverage());
-				wakeUpLatency(listener);
+				System.out.printf("| %d | %,.0f | %,.0f | %.2f | %.1f | %.1f | %,.0f |%n", threads, bare.perSecond(),
+						withEvent.perSecond(), withEvent.perSecond() / bare.perSecond(), bare.stats().p99() / 1000,
+						withEvent.stats().p99() / 1000, notifications / withEvent.seconds());
 			}
+			System.out.printf("%nload average at end: %s%n", loadAverage());
+			wakeUpLatency(this.listener);
 		}
 
 		/**
