@@ -16,6 +16,7 @@ public final class Benchmarks {
 
 	static {
 		BENCHMARKS.put("write", WriteBenchmark::run);
+		BENCHMARKS.put("write-concurrency", WriteConcurrencyBenchmark::run);
 		BENCHMARKS.put("relay-kafka", RelayBenchmarks::kafka);
 		BENCHMARKS.put("relay-rabbit", RelayBenchmarks::rabbit);
 		BENCHMARKS.put("relay-latency", RelayBenchmarks::latency);

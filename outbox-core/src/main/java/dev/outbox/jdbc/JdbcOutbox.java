@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -65,13 +66,21 @@ import dev.outbox.spi.PayloadSerializer;
  * locks keys call by call holds one lock per distinct key, as many as the lock table
  * allows (a few thousand by default).
  * <p>
- * Once per transaction that recorded events, {@code pg_notify(channel, '')} is issued
- * (delivered by PostgreSQL at commit, so relays in other processes wake up), and the
- * {@link OutboxCommitListener commit listeners} are called after the commit.
+ * After the commit of a transaction that recorded events, the {@link OutboxCommitListener
+ * commit listeners} are called (the relay of this application wakes up), and relays in
+ * other processes are woken by {@code pg_notify(channel, '')}, sent outside the business
+ * transaction by a notifier thread on a connection of its own (borrowed from the data
+ * source while commits keep coming): a PostgreSQL transaction that notifies takes a
+ * cluster-wide lock for its commit, which would serialize the commits of every writer.
+ * Commits in quick succession share one notification (at most one every few
+ * milliseconds). A notification that fails, or a process that dies between the commit and
+ * the notification, leaves the other relays to find the events at their next poll; a
+ * rolled-back transaction sends none.
  * <p>
- * Create one with {@link #builder(DataSource)}.
+ * Create one with {@link #builder(DataSource)}; {@link #close() close} it to stop the
+ * notifier thread (a Spring container does so on shutdown).
  */
-public final class JdbcOutbox implements Outbox {
+public final class JdbcOutbox implements Outbox, AutoCloseable {
 
 	/**
 	 * Default largest event, payload and headers together, in bytes (960 KiB): 64 KiB
@@ -87,7 +96,7 @@ public final class JdbcOutbox implements Outbox {
 	/** Default largest header, name and value together, in bytes (8 KiB). */
 	public static final int DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
 
-	/** Default channel of the PostgreSQL notification sent on commit. */
+	/** Default channel of the PostgreSQL notification sent after commits. */
 	public static final String DEFAULT_NOTIFY_CHANNEL = "outbox";
 
 	/** Longest value of the text columns (destination, aggregate type and id, ...). */
@@ -129,17 +138,19 @@ public final class JdbcOutbox implements Outbox {
 
 	private final @Nullable String notifyChannel;
 
+	private final @Nullable CommitNotifier notifier;
+
 	private final UuidV7Generator ids;
 
 	private final int lockClass;
 
 	private final long writersLock;
 
-	/** Indexed by [exclusive ? 1 : 0][notify ? 1 : 0]. */
-	private final String[][] insertOne = new String[2][2];
+	/** Indexed by [exclusive ? 1 : 0]. */
+	private final String[] insertOne = new String[2];
 
-	/** Indexed by [exclusive ? 1 : 0][notify ? 1 : 0]. */
-	private final String[][] insertMany = new String[2][2];
+	/** Indexed by [exclusive ? 1 : 0]. */
+	private final String[] insertMany = new String[2];
 
 	private JdbcOutbox(Builder builder) {
 		this.dataSource = builder.dataSource;
@@ -153,16 +164,15 @@ public final class JdbcOutbox implements Outbox {
 		this.commitListeners = List.copyOf(builder.commitListeners);
 		this.headerContributors = List.copyOf(builder.headerContributors);
 		this.notifyChannel = builder.notifyChannel;
+		this.notifier = (this.notifyChannel != null)
+				? new CommitNotifier(this.dataSource, this.notifyChannel, CommitNotifier.DEFAULT_INTERVAL) : null;
 		this.ids = new UuidV7Generator(this.clock);
 		this.lockClass = ("outbox:" + this.tables.qualifiedEventTable()).hashCode();
 		// a single-bigint advisory lock never conflicts with the two-int key locks
 		this.writersLock = WRITERS_LOCK_PREFIX | (this.lockClass & 0xFFFF_FFFFL);
 		for (int exclusive = 0; exclusive < 2; exclusive++) {
-			for (int notify = 0; notify < 2; notify++) {
-				boolean withNotify = notify == 1 && this.notifyChannel != null;
-				this.insertOne[exclusive][notify] = insertOneSql(exclusive == 1, withNotify);
-				this.insertMany[exclusive][notify] = insertManySql(exclusive == 1, withNotify);
-			}
+			this.insertOne[exclusive] = insertOneSql(exclusive == 1);
+			this.insertMany[exclusive] = insertManySql(exclusive == 1);
 		}
 	}
 
@@ -192,7 +202,7 @@ public final class JdbcOutbox implements Outbox {
 	}
 
 	/**
-	 * The channel notified on commit, or {@code null} if notifications are off.
+	 * The channel notified after commits, or {@code null} if notifications are off.
 	 * @return the channel
 	 */
 	public @Nullable String notifyChannel() {
@@ -355,10 +365,10 @@ public final class JdbcOutbox implements Outbox {
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
 		try {
 			if (rows.size() == 1) {
-				insertOne(connection, rows.get(0), now, exclusive, first);
+				insertOne(connection, rows.get(0), now, exclusive);
 			}
 			else {
-				insertMany(connection, rows, now, exclusive, newLocks, first);
+				insertMany(connection, rows, now, exclusive, newLocks);
 			}
 		}
 		catch (SQLException ex) {
@@ -389,18 +399,13 @@ public final class JdbcOutbox implements Outbox {
 		return null;
 	}
 
-	private void insertOne(Connection connection, Row row, Instant now, boolean exclusive, boolean notify)
-			throws SQLException {
-		try (PreparedStatement statement = connection
-			.prepareStatement(this.insertOne[exclusive ? 1 : 0][notify ? 1 : 0])) {
+	private void insertOne(Connection connection, Row row, Instant now, boolean exclusive) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(this.insertOne[exclusive ? 1 : 0])) {
 			int i = 1;
 			statement.setLong(i++, this.writersLock);
 			if (!exclusive) {
 				statement.setInt(i++, this.lockClass);
 				statement.setInt(i++, row.event().key().hashCode());
-			}
-			if (notify && this.notifyChannel != null) {
-				statement.setString(i++, this.notifyChannel);
 			}
 			OutboxEvent event = row.event();
 			statement.setObject(i++, row.id());
@@ -426,7 +431,7 @@ public final class JdbcOutbox implements Outbox {
 	}
 
 	private void insertMany(Connection connection, List<Row> rows, Instant now, boolean exclusive,
-			TreeSet<Integer> lockKeys, boolean notify) throws SQLException {
+			TreeSet<Integer> lockKeys) throws SQLException {
 		int size = rows.size();
 		UUID[] ids = new UUID[size];
 		String[] aggregateTypes = new String[size];
@@ -454,16 +459,12 @@ public final class JdbcOutbox implements Outbox {
 			headers[r] = row.headers();
 			availableAts[r] = row.availableAt().toString();
 		}
-		try (PreparedStatement statement = connection
-			.prepareStatement(this.insertMany[exclusive ? 1 : 0][notify ? 1 : 0])) {
+		try (PreparedStatement statement = connection.prepareStatement(this.insertMany[exclusive ? 1 : 0])) {
 			int i = 1;
 			statement.setLong(i++, this.writersLock);
 			if (!exclusive) {
 				statement.setInt(i++, this.lockClass);
 				statement.setArray(i++, connection.createArrayOf("int4", lockKeys.toArray(Integer[]::new)));
-			}
-			if (notify && this.notifyChannel != null) {
-				statement.setString(i++, this.notifyChannel);
 			}
 			statement.setString(i++, this.serializer.contentType());
 			statement.setObject(i++, timestamp(now));
@@ -488,32 +489,31 @@ public final class JdbcOutbox implements Outbox {
 	 * locks ({@code keyLocks}, absent when exclusive). Volatile CTEs are evaluated once
 	 * each.
 	 */
-	private static String locks(boolean exclusive, String keyLocks, boolean notify) {
+	private static String locks(boolean exclusive, String keyLocks) {
 		return "with outbox_writers as (select "
 				+ (exclusive ? "pg_advisory_xact_lock" : "pg_advisory_xact_lock_shared") + "(cast(? as bigint)))"
-				+ (exclusive ? "" : ", outbox_lock as (" + keyLocks + ")")
-				+ (notify ? ", outbox_notify as (select pg_notify(?, ''))" : "");
+				+ (exclusive ? "" : ", outbox_lock as (" + keyLocks + ")");
 	}
 
-	private static String lockTables(boolean exclusive, boolean notify) {
-		return "outbox_writers" + (exclusive ? "" : ", outbox_lock") + (notify ? ", outbox_notify" : "");
+	private static String lockTables(boolean exclusive) {
+		return "outbox_writers" + (exclusive ? "" : ", outbox_lock");
 	}
 
-	private String insertOneSql(boolean exclusive, boolean notify) {
-		return locks(exclusive, "select pg_advisory_xact_lock(?, ?)", notify) + " insert into "
+	private String insertOneSql(boolean exclusive) {
+		return locks(exclusive, "select pg_advisory_xact_lock(?, ?)") + " insert into "
 				+ this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
-				+ " select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ? from " + lockTables(exclusive, notify);
+				+ " select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ? from " + lockTables(exclusive);
 	}
 
-	private String insertManySql(boolean exclusive, boolean notify) {
+	private String insertManySql(boolean exclusive) {
 		// the key locks are taken in array order (ascending) by the aggregate, which must
 		// finish before the first row can be joined and inserted; rows are inserted in
 		// list order
-		return locks(exclusive, "select count(pg_advisory_xact_lock(?, k)) as n from unnest(cast(? as int4[])) as k",
-				notify) + " insert into " + this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
+		return locks(exclusive, "select count(pg_advisory_xact_lock(?, k)) as n from unnest(cast(? as int4[])) as k")
+				+ " insert into " + this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
 				+ " select e.id, e.aggregate_type, e.aggregate_id, e.event_type, e.destination, e.routing_key,"
 				+ " e.message_key, e.partition_no, e.payload, ?, cast(e.headers as jsonb), ?,"
-				+ " cast(e.available_at as timestamptz) from " + lockTables(exclusive, notify)
+				+ " cast(e.available_at as timestamptz) from " + lockTables(exclusive)
 				+ ", unnest(cast(? as uuid[]), cast(? as text[]), cast(? as text[]), cast(? as text[]),"
 				+ " cast(? as text[]), cast(? as text[]), cast(? as text[]), cast(? as int4[]), cast(? as bytea[]),"
 				+ " cast(? as text[]), cast(? as text[])) with ordinality as e(id, aggregate_type, aggregate_id,"
@@ -535,6 +535,21 @@ public final class JdbcOutbox implements Outbox {
 						+ "at its next poll", ex);
 			}
 		}
+		if (this.notifier != null) {
+			this.notifier.request();
+		}
+	}
+
+	/**
+	 * Stop the notifier thread, after it sent the notification still due, if any. Events
+	 * recorded afterwards are written as before, but relays in other processes find them
+	 * at their next poll only.
+	 */
+	@Override
+	public void close() {
+		if (this.notifier != null) {
+			this.notifier.close(Duration.ofSeconds(2));
+		}
 	}
 
 	/**
@@ -545,8 +560,8 @@ public final class JdbcOutbox implements Outbox {
 	}
 
 	/**
-	 * Registered once per transaction that recorded events; marks that the notification
-	 * was sent, remembers the locks the transaction holds, and calls the commit listeners
+	 * Registered once per transaction that recorded events; remembers the locks the
+	 * transaction holds, and calls the commit listeners and asks for the notification
 	 * after the commit.
 	 */
 	private static final class CommitSynchronization implements TransactionSynchronization {
@@ -724,9 +739,10 @@ public final class JdbcOutbox implements Outbox {
 		}
 
 		/**
-		 * Set the PostgreSQL channel notified once per transaction that recorded events
-		 * (delivered at commit), or {@code null} or empty to send no notification
-		 * (default: {@link #DEFAULT_NOTIFY_CHANNEL}).
+		 * Set the PostgreSQL channel notified after the commit of transactions that
+		 * recorded events (outside them, coalesced: at most one notification every few
+		 * milliseconds), or {@code null} or empty to send no notification (default:
+		 * {@link #DEFAULT_NOTIFY_CHANNEL}).
 		 * @param channel the channel, by the {@link SqlIdentifiers} rule (the relay's
 		 * {@code LISTEN} must name the same channel)
 		 * @return this builder

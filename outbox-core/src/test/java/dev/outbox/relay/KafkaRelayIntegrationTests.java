@@ -19,7 +19,10 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
+import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.OutboxEvent;
 import dev.outbox.OutboxHeaders;
+import dev.outbox.jdbc.JdbcOutbox;
 import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
@@ -34,7 +37,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -415,6 +420,37 @@ class KafkaRelayIntegrationTests {
 			connection.commit();
 		}
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(id).equals("DELETED"));
+	}
+
+	@Test
+	void commitInAnotherProcessWakesTheRelayWithinASecondDespiteAFiveMinutePoll() {
+		String channel = "outbox_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+		Map<UUID, Long> handedAt = new ConcurrentHashMap<>();
+		started(this.fixture.relay()
+			.sender(observed(sender(), (messages) -> messages.forEach((m) -> handedAt.put(m.id(), System.nanoTime()))))
+			.pollInterval(Duration.ofMinutes(5))
+			.notifyChannel(channel));
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> this.fixture.jdbc.queryForObject("select count(*) from pg_stat_activity where query ilike ?",
+					Integer.class, "listen%" + channel + "%") > 0);
+		// the other process: a pool of its own, and no commit listener that could reach
+		// this relay; only its notification, sent after the commit, wakes the relay
+		try (HikariDataSource writerPool = this.fixture.database.dataSource();
+				JdbcOutbox outbox = JdbcOutbox.builder(writerPool)
+					.tables(this.fixture.tables)
+					.partitions(RelayFixture.PARTITIONS)
+					.notifyChannel(channel)
+					.build()) {
+			TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(writerPool));
+			for (int i = 0; i < 5; i++) {
+				String key = "key-p" + i;
+				UUID id = transactions.execute((status) -> outbox.publish(OutboxEvent.of(this.topic, key, key)));
+				long committedAt = System.nanoTime();
+				await().atMost(Duration.ofSeconds(1)).until(() -> handedAt.containsKey(id));
+				assertThat(Duration.ofNanos(handedAt.get(id) - committedAt)).isLessThan(Duration.ofSeconds(1));
+				await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(id).equals("DELETED"));
+			}
+		}
 	}
 
 	@Test

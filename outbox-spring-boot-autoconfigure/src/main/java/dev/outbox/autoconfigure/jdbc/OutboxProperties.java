@@ -69,9 +69,11 @@ public class OutboxProperties {
 	private DataSize maxHeaderSize = DataSize.ofBytes(JdbcOutbox.DEFAULT_MAX_HEADER_SIZE);
 
 	/**
-	 * PostgreSQL channel notified (pg_notify) on commit of a transaction that recorded
-	 * events, so relays in other processes wake up at once; the relays listen on it. A
-	 * plain lower-case SQL identifier. Empty to send no notification.
+	 * PostgreSQL channel notified (pg_notify) after the commit of transactions that
+	 * recorded events, so relays in other processes wake up within milliseconds. Sent
+	 * outside the business transaction, at most once every few milliseconds per
+	 * application. A lower-case SQL identifier that is not a reserved word. Empty to send
+	 * no notification (other processes' relays then wait for their poll interval).
 	 */
 	private String notifyChannel = JdbcOutbox.DEFAULT_NOTIFY_CHANNEL;
 

@@ -102,7 +102,7 @@ class OutboxSchemaInitializerIntegrationTests {
 		application(database).run((context) -> assertThat(context).hasNotFailed());
 		application(database, "outbox.table=outbox_second").run((context) -> assertThat(context).hasNotFailed());
 		assertThat(scripts(database, "outbox_second_schema_history")).containsExactly("<< outbox baseline >>",
-				"V1__create_event_tables.sql");
+				"V1__create_event_tables.sql", "V2__block_per_destination_and_key.sql");
 		assertThat(scripts(database, "outbox_processed_message_schema_history"))
 			.containsExactly("<< outbox baseline >>", "V1__create_processed_table.sql");
 	}
@@ -136,7 +136,9 @@ class OutboxSchemaInitializerIntegrationTests {
 			publish(context, topic, "adopted");
 			assertThat(awaitKeys(topic, 1)).containsExactly("adopted");
 		});
-		assertThat(scripts(database, "my_events_schema_history")).containsExactly("<< outbox baseline >>");
+		// adopted at version 1, then upgraded like any other
+		assertThat(scripts(database, "my_events_schema_history")).containsExactly("<< outbox baseline >>",
+				"V2__block_per_destination_and_key.sql");
 		application(database, "outbox.table=my_events").run((context) -> assertThat(context).hasNotFailed());
 	}
 
