@@ -31,14 +31,11 @@ import dev.outbox.test.CpuLoad;
 import dev.outbox.test.MutableClock;
 import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,39 +45,10 @@ import static org.awaitility.Awaitility.await;
  * The relay against real PostgreSQL and Kafka.
  */
 @ExtendWith(CpuLoad.Extension.class)
-class KafkaRelayIntegrationTests {
+class KafkaRelayIntegrationTests extends KafkaRelayTests {
 
-	private RelayFixture fixture;
-
-	private String topic;
-
-	private KafkaTemplate<String, byte[]> template;
-
-	private KafkaTestClient client;
-
-	private final List<OutboxRelay> relays = new ArrayList<>();
-
-	@BeforeEach
-	void setUp() {
-		this.fixture = new RelayFixture();
-		this.topic = "relay-" + UUID.randomUUID();
-		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), Duration.ofSeconds(5));
-		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
-	}
-
-	@AfterEach
-	void tearDown() {
-		this.relays.forEach(OutboxRelay::stop);
-		this.client.close();
-		this.template.getProducerFactory().reset();
-		this.fixture.close();
-	}
-
-	private OutboxRelay started(OutboxRelay.Builder builder) {
-		OutboxRelay relay = builder.build();
-		this.relays.add(relay);
-		relay.start();
-		return relay;
+	KafkaRelayIntegrationTests() {
+		super("relay-");
 	}
 
 	/**

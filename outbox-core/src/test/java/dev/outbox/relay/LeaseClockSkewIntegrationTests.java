@@ -23,13 +23,8 @@ import dev.outbox.OutboxHeaders;
 import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
-import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import org.springframework.kafka.core.KafkaTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -39,34 +34,12 @@ import static org.awaitility.Awaitility.await;
  * real PostgreSQL and Kafka: leases are reckoned by the database's clock, so a partition
  * never has two owners.
  */
-class LeaseClockSkewIntegrationTests {
+class LeaseClockSkewIntegrationTests extends KafkaRelayTests {
 
 	private static final Duration SKEW = Duration.ofMinutes(5);
 
-	private RelayFixture fixture;
-
-	private String topic;
-
-	private KafkaTemplate<String, byte[]> template;
-
-	private KafkaTestClient client;
-
-	private final List<OutboxRelay> relays = new ArrayList<>();
-
-	@BeforeEach
-	void setUp() {
-		this.fixture = new RelayFixture();
-		this.topic = "relay-skew-" + UUID.randomUUID();
-		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), Duration.ofSeconds(5));
-		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
-	}
-
-	@AfterEach
-	void tearDown() {
-		this.relays.forEach(OutboxRelay::stop);
-		this.client.close();
-		this.template.getProducerFactory().reset();
-		this.fixture.close();
+	LeaseClockSkewIntegrationTests() {
+		super("relay-skew-");
 	}
 
 	@Test

@@ -17,13 +17,8 @@ import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxSender;
-import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import org.springframework.kafka.core.KafkaTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -32,39 +27,10 @@ import static org.awaitility.Awaitility.await;
  * Failures of the relay itself against real PostgreSQL and Kafka: an {@link Error} in a
  * sender, and an error text the database cannot store.
  */
-class RelayFailureIntegrationTests {
+class RelayFailureIntegrationTests extends KafkaRelayTests {
 
-	private RelayFixture fixture;
-
-	private String topic;
-
-	private KafkaTemplate<String, byte[]> template;
-
-	private KafkaTestClient client;
-
-	private final List<OutboxRelay> relays = new ArrayList<>();
-
-	@BeforeEach
-	void setUp() {
-		this.fixture = new RelayFixture();
-		this.topic = "relay-failure-" + UUID.randomUUID();
-		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), Duration.ofSeconds(5));
-		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
-	}
-
-	@AfterEach
-	void tearDown() {
-		this.relays.forEach(OutboxRelay::stop);
-		this.client.close();
-		this.template.getProducerFactory().reset();
-		this.fixture.close();
-	}
-
-	private OutboxRelay started(OutboxRelay.Builder builder) {
-		OutboxRelay relay = builder.build();
-		this.relays.add(relay);
-		relay.start();
-		return relay;
+	RelayFailureIntegrationTests() {
+		super("relay-failure-");
 	}
 
 	@Test
