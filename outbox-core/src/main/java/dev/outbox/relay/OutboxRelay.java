@@ -437,7 +437,6 @@ public final class OutboxRelay {
 	int relayOnce() {
 		this.batchLock.lock();
 		try {
-			Instant now = this.clock.instant();
 			Set<Integer> partitions = sendablePartitions();
 			if (partitions.isEmpty()) {
 				return 0;
@@ -640,7 +639,7 @@ public final class OutboxRelay {
 			markPublished(confirmed, confirmedAt);
 		}
 		if (!failed.isEmpty()) {
-			markFailed(failed, confirmedAt);
+			markFailed(failed);
 		}
 		return anyLeftOver;
 	}
@@ -757,13 +756,12 @@ public final class OutboxRelay {
 		notifyListener(() -> this.listener.onPublished(confirmed.stream().map(ClaimedEvent::message).toList(), now));
 	}
 
-	private void markFailed(Map<ClaimedEvent, Throwable> failed, Instant now) {
+	private void markFailed(Map<ClaimedEvent, Throwable> failed) {
 		// Only the first failure of a key (per destination) counts: the later events of
 		// that key in the batch were never sent (each waits for the one before it) and
 		// are retried after it without a penalty. A collateral failure
 		// (NotAttemptedException: another destination's error) counts no attempt and
-		// never
-		// parks either: the event waits for the first retry delay only.
+		// never parks either: the event waits for the first retry delay only.
 		Set<ClaimedEvent.OrderKey> failedKeys = new HashSet<>();
 		List<RelayStore.Failure> failures = new ArrayList<>();
 		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
