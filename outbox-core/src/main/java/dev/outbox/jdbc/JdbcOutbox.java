@@ -277,9 +277,9 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 					+ "): make the payload serializable, or configure another PayloadSerializer", ex);
 		}
 		if (payload.length + headersSize > this.maxPayloadSize) {
-			throw new OutboxException("The event of type '" + abbreviate(event.eventType()) + "' for destination '"
-					+ abbreviate(event.destination()) + "' is " + (payload.length + headersSize) + " bytes (payload "
-					+ payload.length + ", headers " + headersSize + "), over the limit of " + this.maxPayloadSize
+			throw new OutboxException("The event of " + typeAndDestination(event) + " is "
+					+ (payload.length + headersSize) + " bytes (payload " + payload.length + ", headers " + headersSize
+					+ "), over the limit of " + this.maxPayloadSize
 					+ " bytes (outbox.max-payload-size): send a smaller payload, for example a reference to the "
 					+ "data, or raise the limit within what the broker accepts");
 		}
@@ -307,22 +307,20 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 	 */
 	private long checkHeaders(OutboxEvent event, Map<String, String> headers) {
 		if (headers.size() > this.maxHeaders) {
-			throw new OutboxException("The event of type '" + abbreviate(event.eventType()) + "' for destination '"
-					+ abbreviate(event.destination()) + "' has " + headers.size() + " headers, over the limit of "
-					+ this.maxHeaders + " (outbox.max-headers): send fewer headers, or raise the limit");
+			throw new OutboxException("The event of " + typeAndDestination(event) + " has " + headers.size()
+					+ " headers, over the limit of " + this.maxHeaders
+					+ " (outbox.max-headers): send fewer headers, or raise the limit");
 		}
 		long total = 0;
 		for (Map.Entry<String, String> header : headers.entrySet()) {
 			String name = abbreviate(header.getKey().replace('\u0000', '?'));
 			if (!HeadersJson.isStorable(header.getKey()) || !HeadersJson.isStorable(header.getValue())) {
-				throw new OutboxException("Header '" + name + "' of event type '" + abbreviate(event.eventType())
-						+ "' for destination '" + abbreviate(event.destination())
-						+ "' contains a NUL character, which PostgreSQL jsonb cannot store: remove it");
+				throw new OutboxException("Header '" + name + "' of event " + typeAndDestination(event)
+						+ " contains a NUL character, which PostgreSQL jsonb cannot store: remove it");
 			}
 			long size = HeadersJson.utf8Length(header.getKey()) + HeadersJson.utf8Length(header.getValue());
 			if (size > this.maxHeaderSize) {
-				throw new OutboxException("Header '" + name + "' of event type '" + abbreviate(event.eventType())
-						+ "' for destination '" + abbreviate(event.destination()) + "' is " + size
+				throw new OutboxException("Header '" + name + "' of event " + typeAndDestination(event) + " is " + size
 						+ " bytes (name and value), over the limit of " + this.maxHeaderSize
 						+ " bytes (outbox.max-header-size): send a shorter header, or raise the limit");
 			}
@@ -333,10 +331,17 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 
 	private static void checkLength(OutboxEvent event, String name, @Nullable String value) {
 		if (value != null && value.length() > MAX_TEXT_LENGTH) {
-			throw new OutboxException("The " + name + " of event type '" + abbreviate(event.eventType())
-					+ "' for destination '" + abbreviate(event.destination()) + "' is " + value.length()
+			throw new OutboxException("The " + name + " of event " + typeAndDestination(event) + " is " + value.length()
 					+ " characters long, over the limit of " + MAX_TEXT_LENGTH + ": shorten it");
 		}
+	}
+
+	/**
+	 * "type 'x' for destination 'y'", each cut to 80 characters, for the messages of
+	 * events that are refused.
+	 */
+	private static String typeAndDestination(OutboxEvent event) {
+		return "type '" + abbreviate(event.eventType()) + "' for destination '" + abbreviate(event.destination()) + "'";
 	}
 
 	private static String abbreviate(String value) {
