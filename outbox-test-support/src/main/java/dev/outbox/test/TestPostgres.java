@@ -6,7 +6,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -352,6 +355,67 @@ public final class TestPostgres {
 					current.drop(dataSource);
 				}
 				this.database = null;
+			}
+		}
+
+	}
+
+	/**
+	 * Gives a test class as many fresh schemas as it asks for ({@link #newSchema()}), and
+	 * an administrative data source ({@link #admin()}) to look into them; drops them all
+	 * and closes the data source after the class's tests.
+	 */
+	public static final class Schemas implements BeforeAllCallback, AfterAllCallback {
+
+		private final List<Database> databases = Collections.synchronizedList(new ArrayList<>());
+
+		private @Nullable HikariDataSource admin;
+
+		/**
+		 * A new, empty schema, dropped after the class's tests.
+		 * @return the database and schema
+		 */
+		public Database newSchema() {
+			return dropAfterwards(TestPostgres.newSchema());
+		}
+
+		/**
+		 * Drop a schema a test created itself after the class's tests too.
+		 * @param database the database and schema
+		 * @return the same database
+		 */
+		public Database dropAfterwards(Database database) {
+			this.databases.add(database);
+			return database;
+		}
+
+		/**
+		 * A small pool on the test server, for statements on any of the schemas.
+		 * @return the data source
+		 * @throws IllegalStateException before the class's tests start
+		 */
+		public HikariDataSource admin() {
+			HikariDataSource current = this.admin;
+			if (current == null) {
+				throw new IllegalStateException(
+						"No admin data source yet: register Schemas as a static @RegisterExtension field");
+			}
+			return current;
+		}
+
+		@Override
+		public void beforeAll(ExtensionContext context) {
+			this.admin = newSchema().dataSource();
+		}
+
+		@Override
+		public void afterAll(ExtensionContext context) {
+			HikariDataSource current = this.admin;
+			if (current != null) {
+				this.databases.forEach((database) -> database.drop(current));
+				this.databases.clear();
+				current.close();
+				this.admin = null;
 			}
 		}
 

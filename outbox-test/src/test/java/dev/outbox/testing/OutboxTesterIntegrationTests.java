@@ -1,11 +1,7 @@
 package dev.outbox.testing;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxEvent;
 import dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration;
@@ -15,9 +11,8 @@ import dev.outbox.relay.OutboxRelay;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.test.TestKafka;
 import dev.outbox.test.TestPostgres;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
@@ -39,26 +34,14 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  */
 class OutboxTesterIntegrationTests {
 
+	@RegisterExtension
+	static final TestPostgres.Schemas schemas = new TestPostgres.Schemas();
+
 	private static final String NO_BROKER = "spring.kafka.bootstrap-servers=127.0.0.1:9";
-
-	private static final List<TestPostgres.Database> databases = Collections.synchronizedList(new ArrayList<>());
-
-	private static HikariDataSource admin;
-
-	@BeforeAll
-	static void connect() {
-		admin = newSchema().dataSource();
-	}
-
-	@AfterAll
-	static void dropSchemas() {
-		databases.forEach((database) -> database.drop(admin));
-		admin.close();
-	}
 
 	@Test
 	void recordsWhatTheRelaySendsWithoutABroker() {
-		runner(newSchema()).withPropertyValues(NO_BROKER, "outbox.test.send-to-broker=false").run((context) -> {
+		runner(schemas.newSchema()).withPropertyValues(NO_BROKER, "outbox.test.send-to-broker=false").run((context) -> {
 			publish(context, new OrderPlaced(1), new OrderPlaced(2), new OrderPlaced(1));
 			OutboxTester tester = context.getBean(OutboxTester.class);
 			tester.awaitDrained(Duration.ofSeconds(30));
@@ -74,7 +57,7 @@ class OutboxTesterIntegrationTests {
 
 	@Test
 	void deliversOnTheTestsThreadWhenTheRelayIsNotStarted() {
-		runner(newSchema())
+		runner(schemas.newSchema())
 			.withPropertyValues(NO_BROKER, "outbox.test.send-to-broker=false", "outbox.relay.auto-startup=false")
 			.run((context) -> {
 				publish(context, new OrderPlaced(7));
@@ -95,7 +78,7 @@ class OutboxTesterIntegrationTests {
 
 	@Test
 	void recordsWhatTheRealBrokerConfirmed() {
-		runner(newSchema()).withPropertyValues(TestKafka.propertyValue()).run((context) -> {
+		runner(schemas.newSchema()).withPropertyValues(TestKafka.propertyValue()).run((context) -> {
 			publish(context, new OrderPlaced(3));
 			OutboxTester tester = context.getBean(OutboxTester.class);
 			tester.awaitDrained(Duration.ofSeconds(60));
@@ -106,7 +89,7 @@ class OutboxTesterIntegrationTests {
 
 	@Test
 	void failsAtOnceNamingParkedEvents() {
-		runner(newSchema())
+		runner(schemas.newSchema())
 			.withPropertyValues(NO_BROKER, "outbox.relay.max-attempts=1", "outbox.relay.send-timeout=500ms",
 					"outbox.relay.lease-duration=3s")
 			.run((context) -> {
@@ -122,7 +105,7 @@ class OutboxTesterIntegrationTests {
 
 	@Test
 	void failsListingThePendingEventsWhenNothingDeliversThem() {
-		runner(newSchema()).withPropertyValues("outbox.relay.enabled=false").run((context) -> {
+		runner(schemas.newSchema()).withPropertyValues("outbox.relay.enabled=false").run((context) -> {
 			publish(context, new OrderPlaced(5));
 			assertThatExceptionOfType(AssertionError.class)
 				.isThrownBy(() -> context.getBean(OutboxTester.class).awaitDrained(Duration.ofMillis(200)))
@@ -139,12 +122,6 @@ class OutboxTesterIntegrationTests {
 					KafkaAutoConfiguration.class, OutboxJdbcAutoConfiguration.class, OutboxKafkaAutoConfiguration.class,
 					OutboxRelayAutoConfiguration.class, OutboxTestAutoConfiguration.class))
 			.withPropertyValues(database.propertyValues());
-	}
-
-	private static TestPostgres.Database newSchema() {
-		TestPostgres.Database database = TestPostgres.newSchema();
-		databases.add(database);
-		return database;
 	}
 
 	private static void publish(AssertableApplicationContext context, OrderPlaced... events) {

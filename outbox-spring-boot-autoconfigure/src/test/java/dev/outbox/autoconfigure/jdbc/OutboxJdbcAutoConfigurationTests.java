@@ -10,11 +10,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 
-import com.zaxxer.hikari.HikariDataSource;
 import org.flywaydb.core.Flyway;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -52,31 +50,12 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  */
 class OutboxJdbcAutoConfigurationTests {
 
+	@RegisterExtension
+	static final TestPostgres.Schemas schemas = new TestPostgres.Schemas();
+
 	private static final AutoConfigurations DATA_SOURCE = AutoConfigurations.of(DataSourceAutoConfiguration.class,
 			DataSourceTransactionManagerAutoConfiguration.class, TransactionAutoConfiguration.class,
 			OutboxJdbcAutoConfiguration.class);
-
-	private static final List<TestPostgres.Database> databases = Collections.synchronizedList(new ArrayList<>());
-
-	private static HikariDataSource admin;
-
-	@BeforeAll
-	static void connect() {
-		TestPostgres.Database database = newSchema();
-		admin = database.dataSource();
-	}
-
-	@AfterAll
-	static void dropSchemas() {
-		databases.forEach((database) -> database.drop(admin));
-		admin.close();
-	}
-
-	private static TestPostgres.Database newSchema() {
-		TestPostgres.Database database = TestPostgres.newSchema();
-		databases.add(database);
-		return database;
-	}
 
 	private static ApplicationContextRunner runner(TestPostgres.Database database) {
 		return new ApplicationContextRunner().withConfiguration(DATA_SOURCE)
@@ -85,7 +64,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void createsTablesAndOutboxWithDefaults() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).run((context) -> {
 			assertThat(context).hasNotFailed()
 				.hasSingleBean(JdbcOutbox.class)
@@ -106,9 +85,10 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void createsTablesWithConfiguredSchemaAndNames() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		String schema = "outbox_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-		databases.add(new TestPostgres.Database(database.url(), database.username(), database.password(), schema));
+		schemas.dropAfterwards(
+				new TestPostgres.Database(database.url(), database.username(), database.password(), schema));
 		runner(database)
 			.withPropertyValues("outbox.schema=" + schema, "outbox.table=my_events",
 					"outbox.processed-table=my_processed", "outbox.flyway.history-table=my_history",
@@ -130,7 +110,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void flywayDisabledCreatesNothing() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.flyway.enabled=false").run((context) -> {
 			assertThat(context).hasNotFailed()
 				.hasSingleBean(JdbcOutbox.class)
@@ -141,7 +121,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void missingFlywayFailsStartUpUnlessTheSchemaIsManagedElsewhere() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		ApplicationContextRunner withoutFlyway = runner(database)
 			.withClassLoader(new FilteredClassLoader("org.flywaydb.core"));
 		withoutFlyway.run((context) -> {
@@ -159,11 +139,11 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void usesTheApplicationClockForEventTimestamps() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		Instant then = Instant.parse("2030-01-02T03:04:05Z");
 		runner(database).withBean(Clock.class, () -> Clock.fixed(then, ZoneOffset.UTC)).run((context) -> {
 			publishOne(context);
-			assertThat(new JdbcTemplate(admin)
+			assertThat(new JdbcTemplate(schemas.admin())
 				.queryForObject("select created_at from " + database.schema() + ".outbox_event", Timestamp.class)
 				.toInstant()).isEqualTo(then);
 		});
@@ -171,7 +151,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void disabledCreatesNothing() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.enabled=false").run((context) -> {
 			assertThat(context).hasNotFailed().doesNotHaveBean(Outbox.class).doesNotHaveBean(OutboxTables.class);
 			assertThat(tables(database.schema())).isEmpty();
@@ -180,7 +160,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void invalidTableNameFailsStartUpNamingTheProperty() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.table=Orders-Outbox").run((context) -> {
 			assertThat(context).hasFailed();
 			assertThat(context.getStartupFailure()).rootCause()
@@ -202,7 +182,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void reservedWordAsTableNameFailsStartUpNamingThePropertyAndTheFix() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.table=user").run((context) -> {
 			assertThat(context).hasFailed();
 			assertThat(context.getStartupFailure()).rootCause()
@@ -225,7 +205,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void notifyChannelFollowsTheIdentifierRuleTheRelayListensBy() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.notify-channel=Orders")
 			.run((context) -> {
 				assertThat(context).hasFailed();
@@ -245,7 +225,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void invalidLimitsFailStartUpNamingTheProperty() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.flyway.enabled=false", "outbox.max-payload-size=0B")
 			.run((context) -> assertThat(context.getStartupFailure()).rootCause()
 				.hasMessageContaining("outbox.max-payload-size"));
@@ -262,7 +242,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void headerLimitsApplyAtPublishNamingTheirProperties() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.max-headers=1", "outbox.max-header-size=32B").run((context) -> {
 			Outbox outbox = context.getBean(Outbox.class);
 			TransactionTemplate transactions = new TransactionTemplate(
@@ -285,7 +265,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void backsOffWhenUserDefinesOutbox() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.flyway.enabled=false")
 			.withUserConfiguration(UserOutboxConfiguration.class)
 			.run((context) -> assertThat(context).hasSingleBean(Outbox.class)
@@ -295,7 +275,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void backsOffWhenUserDefinesPayloadSerializer() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.flyway.enabled=false")
 			.withUserConfiguration(UserSerializerConfiguration.class)
 			.run((context) -> assertThat(context).hasSingleBean(PayloadSerializer.class)
@@ -305,7 +285,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void backsOffWhenUserDefinesOutboxTables() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withUserConfiguration(UserTablesConfiguration.class).run((context) -> {
 			assertThat(context).hasSingleBean(OutboxTables.class);
 			assertThat(context.getBean(JdbcOutbox.class).tables().eventTable()).isEqualTo("user_events");
@@ -315,7 +295,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void usesTheApplicationJsonMapper() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withPropertyValues("outbox.flyway.enabled=false")
 			.withBean(JsonMapper.class,
 					() -> JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build())
@@ -326,7 +306,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void callsCommitListenerBeansInOrderAfterCommit() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		runner(database).withUserConfiguration(ListenerConfiguration.class).run((context) -> {
 			List<String> calls = context.getBean(ListenerConfiguration.class).calls;
 			publishOne(context);
@@ -336,7 +316,7 @@ class OutboxJdbcAutoConfigurationTests {
 
 	@Test
 	void runsAfterTheApplicationsFlywayWithoutInterfering() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		ApplicationContextRunner runner = runner(database)
 			.withConfiguration(AutoConfigurations.of(FlywayAutoConfiguration.class))
 			.withPropertyValues("spring.flyway.locations=classpath:db/app-migration");
@@ -349,7 +329,7 @@ class OutboxJdbcAutoConfigurationTests {
 			// the application's Flyway found an empty schema; the outbox's ran after it,
 			// so it
 			// baselined the non-empty schema
-			JdbcTemplate jdbc = new JdbcTemplate(admin);
+			JdbcTemplate jdbc = new JdbcTemplate(schemas.admin());
 			assertThat(jdbc.queryForList("select script from " + database.schema()
 					+ ".flyway_schema_history where success order by installed_rank", String.class))
 				.containsExactly("V1__create_orders.sql");
@@ -368,12 +348,12 @@ class OutboxJdbcAutoConfigurationTests {
 	}
 
 	private static List<String> tables(String schema) {
-		return new JdbcTemplate(admin).queryForList(
+		return new JdbcTemplate(schemas.admin()).queryForList(
 				"select table_name from information_schema.tables where table_schema = ?", String.class, schema);
 	}
 
 	private static long count(String table) {
-		return new JdbcTemplate(admin).queryForObject("select count(*) from " + table, Long.class);
+		return new JdbcTemplate(schemas.admin()).queryForObject("select count(*) from " + table, Long.class);
 	}
 
 	record OrderPlaced(long orderId) {

@@ -2,22 +2,19 @@ package dev.outbox.autoconfigure.jdbc;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import com.zaxxer.hikari.HikariDataSource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.flywaydb.core.Flyway;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -48,26 +45,8 @@ import static org.awaitility.Awaitility.await;
  */
 class OutboxSchemaInitializerIntegrationTests {
 
-	private static final List<TestPostgres.Database> databases = Collections.synchronizedList(new ArrayList<>());
-
-	private static HikariDataSource admin;
-
-	@BeforeAll
-	static void connect() {
-		admin = newSchema().dataSource();
-	}
-
-	@AfterAll
-	static void dropSchemas() {
-		databases.forEach((database) -> database.drop(admin));
-		admin.close();
-	}
-
-	private static TestPostgres.Database newSchema() {
-		TestPostgres.Database database = TestPostgres.newSchema();
-		databases.add(database);
-		return database;
-	}
+	@RegisterExtension
+	static final TestPostgres.Schemas schemas = new TestPostgres.Schemas();
 
 	private static ApplicationContextRunner application(TestPostgres.Database database, String... properties) {
 		return new ApplicationContextRunner()
@@ -83,7 +62,7 @@ class OutboxSchemaInitializerIntegrationTests {
 
 	@Test
 	void twoApplicationsWithTheirOwnEventTablesShareOneSchemaAndBothRelay() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		String topic = "several-outboxes-" + UUID.randomUUID();
 		application(database).run((first) -> {
 			assertThat(first).hasNotFailed();
@@ -109,7 +88,7 @@ class OutboxSchemaInitializerIntegrationTests {
 
 	@Test
 	void installOfAnEarlierVersionStillStartsAndKeepsItsHistory() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		legacyMigration(database, "outbox_event", "outbox_schema_history");
 		String topic = "legacy-" + UUID.randomUUID();
 		application(database).run((context) -> {
@@ -117,7 +96,7 @@ class OutboxSchemaInitializerIntegrationTests {
 			publish(context, topic, "after-upgrade");
 			assertThat(awaitKeys(topic, 1)).containsExactly("after-upgrade");
 		});
-		assertThat(new JdbcTemplate(admin).queryForList(
+		assertThat(new JdbcTemplate(schemas.admin()).queryForList(
 				"select description from " + database.schema() + ".outbox_schema_history where version = '1'",
 				String.class))
 			.containsExactly("create event tables");
@@ -127,7 +106,7 @@ class OutboxSchemaInitializerIntegrationTests {
 
 	@Test
 	void customEventTableOfAnEarlierVersionIsAdoptedByItsNewHistory() {
-		TestPostgres.Database database = newSchema();
+		TestPostgres.Database database = schemas.newSchema();
 		// earlier versions kept every table's migration in outbox_schema_history
 		legacyMigration(database, "my_events", "outbox_schema_history");
 		String topic = "adopted-" + UUID.randomUUID();
@@ -144,7 +123,7 @@ class OutboxSchemaInitializerIntegrationTests {
 
 	private static void legacyMigration(TestPostgres.Database database, String eventTable, String historyTable) {
 		Flyway.configure()
-			.dataSource(admin)
+			.dataSource(schemas.admin())
 			.schemas(database.schema())
 			.locations("classpath:legacy-outbox-migration")
 			.table(historyTable)
@@ -180,13 +159,13 @@ class OutboxSchemaInitializerIntegrationTests {
 	}
 
 	private static List<String> tables(String schema) {
-		return new JdbcTemplate(admin).queryForList(
+		return new JdbcTemplate(schemas.admin()).queryForList(
 				"select table_name from information_schema.tables where table_schema = ?", String.class, schema);
 	}
 
 	private static List<String> scripts(TestPostgres.Database database, String historyTable) {
-		return new JdbcTemplate(admin).queryForList("select script from " + database.schema() + "." + historyTable
-				+ " where success order by installed_rank", String.class);
+		return new JdbcTemplate(schemas.admin()).queryForList("select script from " + database.schema() + "."
+				+ historyTable + " where success order by installed_rank", String.class);
 	}
 
 }
