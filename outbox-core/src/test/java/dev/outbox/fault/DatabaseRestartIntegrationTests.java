@@ -222,13 +222,14 @@ class DatabaseRestartIntegrationTests {
 		Map<Writer, Integer> failuresAtCut = new HashMap<>();
 		this.writers.forEach((writer) -> failuresAtCut.put(writer, writer.failures.get()));
 		await().atMost(Duration.ofSeconds(15))
-			.until(() -> this.relayDataSource.failedCallers().contains("RelayStore.markPublished"));
+			.until(() -> this.relayDataSource.failedCallers().contains("JdbcRelayStore.markPublished"));
 		// stand-in for the poll timer: the relay polls during the outage (after giving
 		// up marking the batch done) and fails
 		relay.wakeUp();
 		await().atMost(Duration.ofSeconds(40))
-			.untilAsserted(() -> assertThat(this.relayDataSource.failedCallers()).contains("RelayStore.markPublished",
-					"RelayStore.fetch", "PartitionLeases.heartbeat", "NotificationListener.run"));
+			.untilAsserted(
+					() -> assertThat(this.relayDataSource.failedCallers()).contains("JdbcRelayStore.markPublished",
+							"JdbcRelayStore.fetch", "PartitionLeases.heartbeat", "NotificationListener.run"));
 		await().atMost(Duration.ofSeconds(40)).until(() -> leasesLapsed(relay.instanceId()));
 		this.writers.forEach((writer) -> assertThat(writer.failures.get()).isGreaterThan(failuresAtCut.get(writer)));
 		long remaining = MIN_OUTAGE.toNanos() - (System.nanoTime() - sender.cutAt);

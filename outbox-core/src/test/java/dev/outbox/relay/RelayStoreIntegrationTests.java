@@ -31,14 +31,14 @@ class RelayStoreIntegrationTests {
 
 	private RelayFixture fixture;
 
-	private RelayStore store;
+	private JdbcRelayStore store;
 
 	private String events;
 
 	@BeforeEach
 	void setUp() {
 		this.fixture = new RelayFixture();
-		this.store = new RelayStore(this.fixture.dataSource, this.fixture.tables);
+		this.store = new JdbcRelayStore(this.fixture.dataSource, this.fixture.tables);
 		this.events = this.fixture.tables.qualifiedEventTable();
 	}
 
@@ -97,13 +97,13 @@ class RelayStoreIntegrationTests {
 		}
 		// each row is 1000 payload bytes and its headers: the fourth row starts below
 		// 3500 bytes, the fifth above
-		RelayStore.Fetched bounded = this.store.fetch(ALL, 63, 500, 3500);
+		JdbcRelayStore.Fetched bounded = this.store.fetch(ALL, 63, 500, 3500);
 		assertThat(bounded.events()).map((event) -> event.message().id()).containsExactlyElementsOf(ids.subList(0, 4));
 		assertThat(bounded.cutByBytes()).isTrue();
-		RelayStore.Fetched one = this.store.fetch(ALL, 63, 500, 1);
+		JdbcRelayStore.Fetched one = this.store.fetch(ALL, 63, 500, 1);
 		assertThat(one.events()).map((event) -> event.message().id()).containsExactly(ids.get(0));
 		assertThat(one.cutByBytes()).isTrue();
-		RelayStore.Fetched all = this.store.fetch(ALL, 63, 500, 4L * 1024 * 1024);
+		JdbcRelayStore.Fetched all = this.store.fetch(ALL, 63, 500, 4L * 1024 * 1024);
 		assertThat(all.events()).hasSize(10);
 		assertThat(all.cutByBytes()).isFalse();
 	}
@@ -112,7 +112,7 @@ class RelayStoreIntegrationTests {
 	void statementsAreNeverRunFromAGenericPlanCachedWhileTheTableWasTiny() throws Exception {
 		this.fixture.jdbc.execute("alter table " + this.events + " set (autovacuum_enabled = false)");
 		try (Connection connection = this.fixture.dataSource.getConnection()) {
-			RelayStore onOneConnection = new RelayStore(new SingleConnectionDataSource(connection, true),
+			JdbcRelayStore onOneConnection = new JdbcRelayStore(new SingleConnectionDataSource(connection, true),
 					this.fixture.tables);
 			// the connection prepares each statement on the server once it has run it a
 			// few times, and PostgreSQL then plans it once for all executions when that
@@ -120,7 +120,7 @@ class RelayStoreIntegrationTests {
 			for (int i = 0; i < 12; i++) {
 				UUID id = this.fixture.insert("orders", "k" + i, "{}");
 				onOneConnection.fetch(ALL, 63, 500, Long.MAX_VALUE);
-				onOneConnection.markFailed(List.of(new RelayStore.Failure(id, 1, "error", Duration.ZERO, false)));
+				onOneConnection.markFailed(List.of(new JdbcRelayStore.Failure(id, 1, "error", Duration.ZERO, false)));
 				onOneConnection.markPublished(List.of(id), i % 2 == 0);
 				onOneConnection.purge(Duration.ZERO, 1000);
 			}
@@ -142,7 +142,7 @@ class RelayStoreIntegrationTests {
 		UUID failing = this.fixture.insert("orders", "k2", "{}");
 		this.fixture.jdbc.update("update " + this.events + " set attempts = 1 where id = ?", failing);
 		String ids = "{" + pending + "," + failing + "}";
-		assertIndexScansOnly(this.store.fetchSql, RelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE));
+		assertIndexScansOnly(this.store.fetchSql, JdbcRelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE));
 		assertIndexScansOnly(this.store.deleteSql, ids);
 		assertIndexScansOnly(this.store.publishedSql, ids);
 		assertIndexScansOnly(this.store.failedSql, 2, "error", 1000L, "PENDING", failing);
@@ -161,7 +161,7 @@ class RelayStoreIntegrationTests {
 
 	private long rowsReadByFetch() {
 		JsonNode plan = explain("explain (analyze, format json) ", this.store.fetchSql,
-				RelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE));
+				JdbcRelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE));
 		List<JsonNode> scans = new ArrayList<>();
 		collectScans(plan, scans);
 		return scans.stream().mapToLong((scan) -> {

@@ -37,7 +37,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * (fresh start, broker outage) keeps the plan cached for a tiny table: a scan of the
  * whole table, or of a whole partial index, for every statement.
  */
-final class RelayStore {
+final class JdbcRelayStore {
 
 	/**
 	 * Run first in every transaction of the relay's statements: index plans only.
@@ -64,7 +64,7 @@ final class RelayStore {
 
 	final String purgeSql;
 
-	RelayStore(DataSource dataSource, OutboxTables tables) {
+	JdbcRelayStore(DataSource dataSource, OutboxTables tables) {
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
 		this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
