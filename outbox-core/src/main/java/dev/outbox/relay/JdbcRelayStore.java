@@ -37,7 +37,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * (fresh start, broker outage) keeps the plan cached for a tiny table: a scan of the
  * whole table, or of a whole partial index, for every statement.
  */
-final class JdbcRelayStore {
+final class JdbcRelayStore implements RelayStore {
 
 	/**
 	 * Run first in every transaction of the relay's statements: index plans only.
@@ -143,7 +143,8 @@ final class JdbcRelayStore {
 	 * returned if any is due)
 	 * @return the events
 	 */
-	Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+	@Override
+	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
 		return pinned(() -> {
 			int[] read = new int[1];
 			List<ClaimedEvent> events = this.jdbc.query(this.fetchSql, (rs, row) -> {
@@ -163,12 +164,14 @@ final class JdbcRelayStore {
 	 * Delete the given pending events, or mark them published at the database's current
 	 * time.
 	 */
-	int markPublished(Collection<UUID> ids, boolean delete) {
+	@Override
+	public int markPublished(Collection<UUID> ids, boolean delete) {
 		String array = ids.stream().map(UUID::toString).collect(Collectors.joining(",", "{", "}"));
 		return pinned(() -> this.jdbc.update(delete ? this.deleteSql : this.publishedSql, array));
 	}
 
-	void markFailed(List<Failure> failures) {
+	@Override
+	public void markFailed(List<Failure> failures) {
 		pinned(() -> this.jdbc.batchUpdate(this.failedSql, failures, failures.size(), (ps, failure) -> {
 			ps.setInt(1, failure.attempts());
 			ps.setString(2, failure.error());
@@ -182,7 +185,8 @@ final class JdbcRelayStore {
 	 * Delete up to {@code limit} published events older than the retention, by the
 	 * database's clock.
 	 */
-	int purge(Duration retention, int limit) {
+	@Override
+	public int purge(Duration retention, int limit) {
 		return pinned(() -> this.jdbc.update(this.purgeSql, retention.toMillis(), limit));
 	}
 
@@ -212,33 +216,6 @@ final class JdbcRelayStore {
 		Map<String, String> headers = new LinkedHashMap<>();
 		JSON.readValue(json, HEADERS).forEach((name, value) -> headers.put(name, String.valueOf(value)));
 		return headers;
-	}
-
-	/**
-	 * The events of a fetch.
-	 *
-	 * @param events the events to send, in seq order
-	 * @param read the rows read before the byte bound cut the batch (more than
-	 * {@code events.size()} when it did)
-	 */
-	record Fetched(List<ClaimedEvent> events, int read) {
-
-		boolean cutByBytes() {
-			return this.read > this.events.size();
-		}
-
-	}
-
-	/**
-	 * The outcome of a failed delivery attempt.
-	 *
-	 * @param id the message id
-	 * @param attempts the failed attempts including this one
-	 * @param error the error to record
-	 * @param delay the time until the next attempt, from the database's current time
-	 * @param parked whether the event is parked
-	 */
-	record Failure(UUID id, int attempts, String error, Duration delay, boolean parked) {
 	}
 
 }

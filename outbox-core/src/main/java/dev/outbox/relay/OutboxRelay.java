@@ -160,7 +160,7 @@ public final class OutboxRelay {
 
 	private final OutboxRelayListener listener;
 
-	private final JdbcRelayStore store;
+	private final RelayStore store;
 
 	private final PartitionLeases leases;
 
@@ -443,8 +443,7 @@ public final class OutboxRelay {
 			}
 			// read each partition by index, a fair share of the batch (twice, for skew)
 			int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
-			JdbcRelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize,
-					this.batchMaxBytes);
+			RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
 			List<ClaimedEvent> batch = fetched.events();
 			if (batch.isEmpty()) {
 				return 0;
@@ -764,21 +763,21 @@ public final class OutboxRelay {
 		// (NotAttemptedException: another destination's error) counts no attempt and
 		// never parks either: the event waits for the first retry delay only.
 		Set<ClaimedEvent.OrderKey> failedKeys = new HashSet<>();
-		List<JdbcRelayStore.Failure> failures = new ArrayList<>();
-		Map<ClaimedEvent, JdbcRelayStore.Failure> outcomes = new HashMap<>();
+		List<RelayStore.Failure> failures = new ArrayList<>();
+		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
 		failed.forEach((event, cause) -> {
 			if (!failedKeys.add(event.orderKey())) {
 				return;
 			}
 			if (isNotAttempted(cause)) {
-				failures.add(new JdbcRelayStore.Failure(event.message().id(), event.attempts(),
-						ErrorText.describe(cause), this.backoff.delay(1, this.random), false));
+				failures.add(new RelayStore.Failure(event.message().id(), event.attempts(), ErrorText.describe(cause),
+						this.backoff.delay(1, this.random), false));
 			}
 			else {
 				int attempts = event.attempts() + 1;
 				boolean parked = attempts >= this.maxAttempts;
 				String error = ErrorText.describe(cause);
-				JdbcRelayStore.Failure failure = new JdbcRelayStore.Failure(event.message().id(), attempts, error,
+				RelayStore.Failure failure = new RelayStore.Failure(event.message().id(), attempts, error,
 						this.backoff.delay(attempts, this.random), parked);
 				failures.add(failure);
 				outcomes.put(event, failure);
@@ -819,10 +818,10 @@ public final class OutboxRelay {
 	 * database rejects must not keep an event from counting attempts and being parked.
 	 * @return whether they were recorded
 	 */
-	private boolean recordWithoutErrorTexts(List<JdbcRelayStore.Failure> failures, Throwable cause) {
+	private boolean recordWithoutErrorTexts(List<RelayStore.Failure> failures, Throwable cause) {
 		String error = ErrorText.notRecorded(cause);
-		List<JdbcRelayStore.Failure> generic = failures.stream()
-			.map((f) -> new JdbcRelayStore.Failure(f.id(), f.attempts(), error, f.delay(), f.parked()))
+		List<RelayStore.Failure> generic = failures.stream()
+			.map((f) -> new RelayStore.Failure(f.id(), f.attempts(), error, f.delay(), f.parked()))
 			.toList();
 		try {
 			this.store.markFailed(generic);
@@ -838,10 +837,10 @@ public final class OutboxRelay {
 		}
 	}
 
-	private void warnOfRetries(Map<ClaimedEvent, JdbcRelayStore.Failure> outcomes) {
+	private void warnOfRetries(Map<ClaimedEvent, RelayStore.Failure> outcomes) {
 		int retried = 0;
 		String example = null;
-		for (Map.Entry<ClaimedEvent, JdbcRelayStore.Failure> outcome : outcomes.entrySet()) {
+		for (Map.Entry<ClaimedEvent, RelayStore.Failure> outcome : outcomes.entrySet()) {
 			if (!outcome.getValue().parked()) {
 				retried++;
 				if (example == null) {

@@ -97,13 +97,13 @@ class RelayStoreIntegrationTests {
 		}
 		// each row is 1000 payload bytes and its headers: the fourth row starts below
 		// 3500 bytes, the fifth above
-		JdbcRelayStore.Fetched bounded = this.store.fetch(ALL, 63, 500, 3500);
+		RelayStore.Fetched bounded = this.store.fetch(ALL, 63, 500, 3500);
 		assertThat(bounded.events()).map((event) -> event.message().id()).containsExactlyElementsOf(ids.subList(0, 4));
 		assertThat(bounded.cutByBytes()).isTrue();
-		JdbcRelayStore.Fetched one = this.store.fetch(ALL, 63, 500, 1);
+		RelayStore.Fetched one = this.store.fetch(ALL, 63, 500, 1);
 		assertThat(one.events()).map((event) -> event.message().id()).containsExactly(ids.get(0));
 		assertThat(one.cutByBytes()).isTrue();
-		JdbcRelayStore.Fetched all = this.store.fetch(ALL, 63, 500, 4L * 1024 * 1024);
+		RelayStore.Fetched all = this.store.fetch(ALL, 63, 500, 4L * 1024 * 1024);
 		assertThat(all.events()).hasSize(10);
 		assertThat(all.cutByBytes()).isFalse();
 	}
@@ -120,7 +120,7 @@ class RelayStoreIntegrationTests {
 			for (int i = 0; i < 12; i++) {
 				UUID id = this.fixture.insert("orders", "k" + i, "{}");
 				onOneConnection.fetch(ALL, 63, 500, Long.MAX_VALUE);
-				onOneConnection.markFailed(List.of(new JdbcRelayStore.Failure(id, 1, "error", Duration.ZERO, false)));
+				onOneConnection.markFailed(List.of(new RelayStore.Failure(id, 1, "error", Duration.ZERO, false)));
 				onOneConnection.markPublished(List.of(id), i % 2 == 0);
 				onOneConnection.purge(Duration.ZERO, 1000);
 			}

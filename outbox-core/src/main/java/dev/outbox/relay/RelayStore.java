@@ -1,0 +1,85 @@
+package dev.outbox.relay;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The operations of the relay pipeline on the stored events: claim a batch, record its
+ * outcome, purge published rows. {@link JdbcRelayStore} implements them on the outbox
+ * tables; the unit tests of the delivery rules use an in-memory one.
+ * <p>
+ * Every operation is a short unit of work of its own: an implementation holds no
+ * connection or row lock between calls, so none is held while the relay waits on the
+ * broker. Due times and publication times are the store's clock.
+ */
+interface RelayStore {
+
+	/**
+	 * Read due pending events of the given partitions in seq order, skipping those behind
+	 * a blocked (destination, key): a key is blocked from its first event that is parked,
+	 * being retried or delayed and not due, and a key whose head is being retried sends
+	 * only that head.
+	 * @param partitions the partitions
+	 * @param perPartition the most events read from one partition
+	 * @param limit the most events returned
+	 * @param maxBytes the most payload and header bytes returned (at least one event is
+	 * returned if any is due)
+	 * @return the events
+	 */
+	Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes);
+
+	/**
+	 * Delete the given pending events, or mark them published at the store's current
+	 * time; events no longer pending are left alone.
+	 * @param ids the message ids
+	 * @param delete whether to delete them rather than keep them as published
+	 * @return the number of events deleted or marked
+	 */
+	int markPublished(Collection<UUID> ids, boolean delete);
+
+	/**
+	 * Record failed delivery attempts: attempts, error, next due time, and parked or
+	 * still pending; events no longer pending are left alone.
+	 * @param failures the failures
+	 */
+	void markFailed(List<Failure> failures);
+
+	/**
+	 * Delete up to {@code limit} published events older than the retention, by the
+	 * store's clock.
+	 * @param retention the retention
+	 * @param limit the most events deleted
+	 * @return the number of events deleted
+	 */
+	int purge(Duration retention, int limit);
+
+	/**
+	 * The events of a fetch.
+	 *
+	 * @param events the events to send, in seq order
+	 * @param read the rows read before the byte bound cut the batch (more than
+	 * {@code events.size()} when it did)
+	 */
+	record Fetched(List<ClaimedEvent> events, int read) {
+
+		boolean cutByBytes() {
+			return this.read > this.events.size();
+		}
+
+	}
+
+	/**
+	 * The outcome of a failed delivery attempt.
+	 *
+	 * @param id the message id
+	 * @param attempts the failed attempts including this one
+	 * @param error the error to record
+	 * @param delay the time until the next attempt, from the store's current time
+	 * @param parked whether the event is parked
+	 */
+	record Failure(UUID id, int attempts, String error, Duration delay, boolean parked) {
+	}
+
+}
