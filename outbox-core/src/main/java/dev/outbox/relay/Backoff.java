@@ -4,7 +4,8 @@ import java.time.Duration;
 import java.util.function.DoubleSupplier;
 
 /**
- * Exponential backoff with jitter between delivery attempts of one event.
+ * Exponential backoff with jitter between delivery attempts of one event. Its checks are
+ * the only copy of the backoff rules: they name the setting under {@code outbox.relay}.
  *
  * @param initialInterval delay after the first failure
  * @param multiplier factor applied per further failure
@@ -15,16 +16,19 @@ record Backoff(Duration initialInterval, double multiplier, Duration maxInterval
 
 	Backoff {
 		if (initialInterval.isNegative()) {
-			throw new IllegalArgumentException("Backoff initial interval must not be negative");
+			throw new InvalidRelaySettingException("backoff.initial-interval", initialInterval,
+					"It must not be negative.");
 		}
 		if (multiplier < 1.0) {
-			throw new IllegalArgumentException("Backoff multiplier must be at least 1, was " + multiplier);
+			throw new InvalidRelaySettingException("backoff.multiplier", multiplier,
+					"It must be at least 1 (1: a constant delay).");
 		}
 		if (maxInterval.compareTo(initialInterval) < 0) {
-			throw new IllegalArgumentException("Backoff max interval must not be less than the initial interval");
+			throw new InvalidRelaySettingException("backoff.max-interval", maxInterval,
+					"It must not be less than backoff.initial-interval (" + initialInterval + ").");
 		}
 		if (jitter < 0.0 || jitter > 1.0) {
-			throw new IllegalArgumentException("Backoff jitter must be between 0 and 1, was " + jitter);
+			throw new InvalidRelaySettingException("backoff.jitter", jitter, "It must be between 0 (no jitter) and 1.");
 		}
 	}
 

@@ -56,16 +56,16 @@ class BackoffTests {
 	void rejectsSettingsThatCannotBackOff() {
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new Backoff(Duration.ofMillis(-1), 2.0, Duration.ofSeconds(1), 0.0))
-			.withMessageContaining("initial interval");
+			.withMessageContaining("backoff.initial-interval");
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new Backoff(Duration.ofMillis(100), 0.5, Duration.ofSeconds(1), 0.0))
-			.withMessageContaining("multiplier");
+			.withMessageContaining("backoff.multiplier");
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new Backoff(Duration.ofSeconds(2), 2.0, Duration.ofSeconds(1), 0.0))
-			.withMessageContaining("max interval");
+			.withMessageContaining("backoff.max-interval");
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new Backoff(Duration.ofMillis(100), 2.0, Duration.ofSeconds(1), 1.5))
-			.withMessageContaining("jitter");
+			.withMessageContaining("backoff.jitter");
 	}
 
 }

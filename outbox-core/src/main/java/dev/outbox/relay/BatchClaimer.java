@@ -1,0 +1,88 @@
+package dev.outbox.relay;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongFunction;
+
+/**
+ * The claim stage of the relay pipeline: the partitions a batch may be sent for, and the
+ * due events read from them.
+ * <p>
+ * A partition is sendable when this instance's lease on it outlives the send timeout with
+ * a margin, on the monotonic clock, so a batch completes while its partitions are owned.
+ * Each sendable partition is read for a fair share of the batch (twice that, for skew);
+ * the store skips the events behind a blocked key.
+ */
+final class BatchClaimer {
+
+	private final RelayStore store;
+
+	private final LongFunction<Set<Integer>> ownedUntilNanos;
+
+	private final int batchSize;
+
+	private final long batchMaxBytes;
+
+	private final Duration sendWindow;
+
+	/**
+	 * Create a claimer.
+	 * @param store the store to read from
+	 * @param ownedUntilNanos the partitions whose lease outlives a
+	 * {@link System#nanoTime()} reading
+	 * @param settings the relay settings
+	 */
+	BatchClaimer(RelayStore store, LongFunction<Set<Integer>> ownedUntilNanos, RelaySettings settings) {
+		this.store = store;
+		this.ownedUntilNanos = ownedUntilNanos;
+		this.batchSize = settings.batchSize;
+		this.batchMaxBytes = settings.batchMaxBytes;
+		this.sendWindow = settings.sendTimeout.plus(settings.leaseMargin());
+	}
+
+	/**
+	 * The partitions a batch may be sent for now.
+	 * @return the partitions
+	 */
+	Set<Integer> sendablePartitions() {
+		return this.ownedUntilNanos.apply(System.nanoTime() + this.sendWindow.toNanos());
+	}
+
+	/**
+	 * Read the next batch of due events of the sendable partitions.
+	 * @return the batch, empty when no partition is sendable or no event is due
+	 */
+	Claim claim() {
+		Set<Integer> partitions = sendablePartitions();
+		if (partitions.isEmpty()) {
+			return new Claim(List.of(), false);
+		}
+		int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
+		RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
+		List<ClaimedEvent> batch = fetched.events();
+		if (batch.isEmpty()) {
+			return new Claim(batch, false);
+		}
+		if (batch.size() >= this.batchSize || fetched.cutByBytes()) {
+			return new Claim(batch, true);
+		}
+		// a partition that filled its share may hold more
+		Map<Integer, Integer> perPartitionCounts = new HashMap<>();
+		batch.forEach((event) -> perPartitionCounts.merge(event.partition(), 1, Integer::sum));
+		return new Claim(batch, perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition));
+	}
+
+	/**
+	 * A claimed batch.
+	 *
+	 * @param events the events to send, in seq order
+	 * @param moreWaiting whether more events may be due than the batch holds (it is full,
+	 * cut by the byte bound, or a partition filled its share)
+	 */
+	record Claim(List<ClaimedEvent> events, boolean moreWaiting) {
+	}
+
+}

@@ -1,0 +1,191 @@
+package dev.outbox.relay;
+
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.dao.DataAccessException;
+
+/**
+ * The relay thread: runs pipeline passes until stopped, at once while more events wait,
+ * else when woken up or after the poll interval.
+ * <p>
+ * It survives any {@link Throwable} of a pass: it logs it and waits before the next pass,
+ * from 100 ms doubling up to ten poll intervals. When {@value #MAX_CONSECUTIVE_ERRORS}
+ * passes in a row end in an {@link Error}, or the thread ends for any other reason while
+ * running, it hands the cause to its give-up action, which runs on the relay thread (so
+ * no batch is in flight) while the loop still counts as running.
+ */
+final class RelayLoop {
+
+	/**
+	 * Number of passes in a row ending in an {@link Error} after which the relay gives
+	 * up: one may be transient (a deep payload overflowing a serializer's stack), several
+	 * in a row mean this instance cannot relay.
+	 */
+	static final int MAX_CONSECUTIVE_ERRORS = 3;
+
+	private static final long FIRST_ERROR_DELAY_MILLIS = 100;
+
+	private static final Log logger = LogFactory.getLog(OutboxRelay.class);
+
+	private final Supplier<RelayPass> pass;
+
+	private final Consumer<Throwable> giveUp;
+
+	private final Duration pollInterval;
+
+	private final String instanceId;
+
+	private final Semaphore wakeUps = new Semaphore(0);
+
+	private volatile boolean running;
+
+	private @Nullable Thread thread;
+
+	/**
+	 * Create a loop.
+	 * @param pass one pass of the pipeline
+	 * @param giveUp what to do when the relay cannot go on
+	 * @param settings the relay settings
+	 */
+	RelayLoop(Supplier<RelayPass> pass, Consumer<Throwable> giveUp, RelaySettings settings) {
+		this.pass = pass;
+		this.giveUp = giveUp;
+		this.pollInterval = settings.pollInterval;
+		this.instanceId = settings.instanceId;
+	}
+
+	/**
+	 * Start the relay thread.
+	 */
+	void start() {
+		this.running = true;
+		Thread loop = new Thread(this::run, "outbox-relay");
+		loop.setDaemon(true);
+		this.thread = loop;
+		loop.start();
+	}
+
+	/**
+	 * Ask the relay thread to stop after its pass in flight.
+	 */
+	void requestStop() {
+		this.running = false;
+		this.wakeUps.release();
+	}
+
+	/**
+	 * Wait for the relay thread to end after {@link #requestStop()}.
+	 * @param timeout how long to wait
+	 * @return whether it ended (no pass in flight)
+	 * @throws InterruptedException if interrupted while waiting
+	 */
+	boolean awaitStopped(Duration timeout) throws InterruptedException {
+		Thread loop = this.thread;
+		this.thread = null;
+		if (loop == null) {
+			return true;
+		}
+		loop.join(timeout.toMillis());
+		return !loop.isAlive();
+	}
+
+	boolean isRunning() {
+		return this.running;
+	}
+
+	/**
+	 * Make the next wait end at once.
+	 */
+	void wakeUp() {
+		if (this.wakeUps.availablePermits() == 0) {
+			this.wakeUps.release();
+		}
+	}
+
+	private void run() {
+		Throwable cause = null;
+		try {
+			relayUntilStopped();
+		}
+		catch (Throwable ex) {
+			cause = ex;
+		}
+		finally {
+			if (this.running) {
+				this.giveUp
+					.accept((cause != null) ? cause : new IllegalStateException("The relay thread ended unexpectedly"));
+				this.running = false;
+			}
+		}
+	}
+
+	/**
+	 * Run passes until stopped. Returns normally when stopped, or when interrupted
+	 * (unexpected while running); throws the {@link Error} of the last pass when it is
+	 * the {@value #MAX_CONSECUTIVE_ERRORS}th in a row.
+	 */
+	private void relayUntilStopped() {
+		long errorDelay = FIRST_ERROR_DELAY_MILLIS;
+		int consecutiveErrors = 0;
+		while (this.running) {
+			boolean moreWaiting = false;
+			boolean failed = true;
+			try {
+				moreWaiting = this.pass.get().moreWaiting();
+				failed = false;
+				errorDelay = FIRST_ERROR_DELAY_MILLIS;
+				consecutiveErrors = 0;
+			}
+			catch (DataAccessException ex) {
+				// the database is away: every instance suffers it, and the leases run out
+				// on their own if it lasts
+				logger.warn("Outbox relay " + this.instanceId + " failed to relay a batch; retrying in " + errorDelay
+						+ " ms: " + ex);
+			}
+			catch (Error ex) {
+				if (++consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) {
+					throw ex;
+				}
+				logger.error("Outbox relay " + this.instanceId + " failed to relay a batch with an error ("
+						+ consecutiveErrors + " in a row, it gives up at " + MAX_CONSECUTIVE_ERRORS
+						+ "); no attempt is counted for the events; retrying in " + errorDelay + " ms", ex);
+			}
+			catch (Throwable ex) {
+				logger.error("Outbox relay " + this.instanceId + " failed to relay a batch; retrying in " + errorDelay
+						+ " ms", ex);
+			}
+			if (failed) {
+				sleepQuietly(errorDelay);
+				errorDelay = Math.min(errorDelay * 2, this.pollInterval.toMillis() * 10);
+			}
+			if (!moreWaiting && this.running) {
+				try {
+					this.wakeUps.tryAcquire(this.pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+					this.wakeUps.drainPermits();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return;
+				}
+			}
+		}
+	}
+
+	private static void sleepQuietly(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}
