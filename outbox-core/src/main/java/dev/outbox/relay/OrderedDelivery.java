@@ -6,10 +6,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -33,6 +35,12 @@ import org.jspecify.annotations.Nullable;
  * the busiest key, not one per event. Once the send timeout is used up, the rest of a key
  * is left unsent for the next batch (a send can block in the producer far longer while
  * the broker is unreachable).
+ * <p>
+ * A sender that {@linkplain OutboxSender#keepsKeyOrderInFlight() keeps a key's order in
+ * flight} gets all of its events of the batch at once, in batch order, and they are
+ * awaited in order: per key, the confirmed prefix is published, the first unconfirmed
+ * event fails, and the later ones are held back without an attempt counted, even if
+ * confirmed (sent again later: a duplicate, never a reordering).
  * <p>
  * An {@link Error} of a sender, thrown or completing a future, propagates: it is the
  * relay's failure, not the events' (see {@link RelayLoop}).
@@ -58,13 +66,18 @@ final class OrderedDelivery {
 	 */
 	DeliveryOutcome deliver(List<ClaimedEvent> batch) {
 		Instant deadline = this.clock.instant().plus(this.sendTimeout);
-		List<Integer> inWaves = new ArrayList<>(batch.size());
+		List<Integer> pipelined = new ArrayList<>();
+		List<Integer> inWaves = new ArrayList<>();
 		for (int i = 0; i < batch.size(); i++) {
-			inWaves.add(i);
+			OutboxSender sender = this.routes.senderFor(batch.get(i).message().destination());
+			((sender != null && sender.keepsKeyOrderInFlight()) ? pipelined : inWaves).add(i);
 		}
 		Results results = new Results(batch.size());
 		List<@Nullable CompletableFuture<Void>> futures = new ArrayList<>(Collections.nCopies(batch.size(), null));
+		// the pipelined events travel while the waves go
+		send(batch, pipelined, futures);
 		deliverInWaves(batch, inWaves, futures, deadline, results);
+		awaitPipelined(batch, pipelined, futures, deadline, results);
 		return new DeliveryOutcome(results.confirmed, this.clock.instant(), results.failed, results.heldBack,
 				results.leftOver);
 	}
@@ -108,6 +121,32 @@ final class OrderedDelivery {
 					notConfirmed[i] = true;
 					results.failed.add(new DeliveryOutcome.FailedDelivery(batch.get(i), failure));
 				}
+			}
+		}
+	}
+
+	/**
+	 * Await events that were sent all at once through senders that keep a key's order in
+	 * flight, in batch order: per key, the confirmed prefix is published, the first
+	 * unconfirmed event failed, and every later event held back, even if confirmed (it is
+	 * sent again later: a duplicate, never a reordering).
+	 */
+	private void awaitPipelined(List<ClaimedEvent> batch, List<Integer> indexes,
+			List<@Nullable CompletableFuture<Void>> futures, Instant deadline, Results results) {
+		Set<ClaimedEvent.OrderKey> failedKeys = new HashSet<>();
+		for (int i : indexes) {
+			ClaimedEvent event = batch.get(i);
+			if (failedKeys.contains(event.orderKey())) {
+				results.heldBack.add(event);
+				continue;
+			}
+			Throwable failure = await(Objects.requireNonNull(futures.get(i)), deadline);
+			if (failure == null) {
+				results.confirmed.add(event);
+			}
+			else {
+				failedKeys.add(event.orderKey());
+				results.failed.add(new DeliveryOutcome.FailedDelivery(event, failure));
 			}
 		}
 	}

@@ -34,4 +34,22 @@ public interface OutboxSender {
 		return messages.stream().map(this::send).toList();
 	}
 
+	/**
+	 * Whether this sender keeps the order of a key's messages while they are in flight:
+	 * for messages of one key passed in order in one {@link #sendAll(List)} call, a
+	 * message that fails makes every later message of that key that was already handed
+	 * over fail too (never confirmed).
+	 * <p>
+	 * When {@code true}, the relay hands all the events of a batch for this sender to one
+	 * {@code sendAll} call, in batch order, and awaits the confirms in order: a key with
+	 * a long backlog drains at the broker's pace, not one confirm round trip per event.
+	 * When {@code false} (the default), the relay sends a key's next event only once the
+	 * one before it is confirmed.
+	 * @return whether a failed message fails every later message of its key already
+	 * handed over in the same call
+	 */
+	default boolean keepsKeyOrderInFlight() {
+		return false;
+	}
+
 }

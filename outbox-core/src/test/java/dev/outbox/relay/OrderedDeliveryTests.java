@@ -154,7 +154,7 @@ class OrderedDeliveryTests {
 
 	@Test
 	void aDestinationWithoutSenderFailsNamingTheProperties() {
-		this.fixture.builder.sender(ScriptedSender.waves()).sender(new ScriptedSender("other"));
+		this.fixture.builder.sender(ScriptedSender.waves()).sender(new ScriptedSender("other", false));
 		UUID a1 = this.store.add(PipelineFixture.DESTINATION, "a", "a1");
 
 		this.fixture.pass();

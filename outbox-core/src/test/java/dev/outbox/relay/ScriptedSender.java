@@ -17,17 +17,24 @@ final class ScriptedSender implements OutboxSender {
 
 	private final String name;
 
+	private final boolean keepsKeyOrderInFlight;
+
 	private Function<OutboxMessage, CompletableFuture<Void>> outcome = (message) -> CompletableFuture
 		.completedFuture(null);
 
 	final List<List<String>> calls = new ArrayList<>();
 
-	ScriptedSender(String name) {
+	ScriptedSender(String name, boolean keepsKeyOrderInFlight) {
 		this.name = name;
+		this.keepsKeyOrderInFlight = keepsKeyOrderInFlight;
 	}
 
 	static ScriptedSender waves() {
-		return new ScriptedSender("test");
+		return new ScriptedSender("test", false);
+	}
+
+	static ScriptedSender pipelining() {
+		return new ScriptedSender("test", true);
 	}
 
 	ScriptedSender outcome(Function<OutboxMessage, CompletableFuture<Void>> outcome) {
@@ -62,6 +69,11 @@ final class ScriptedSender implements OutboxSender {
 	public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
 		this.calls.add(messages.stream().map(ScriptedSender::payload).toList());
 		return messages.stream().map(this.outcome).toList();
+	}
+
+	@Override
+	public boolean keepsKeyOrderInFlight() {
+		return this.keepsKeyOrderInFlight;
 	}
 
 }
