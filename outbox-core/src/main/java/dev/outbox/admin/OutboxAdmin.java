@@ -14,6 +14,7 @@ import java.util.UUID;
 
 import javax.sql.DataSource;
 
+import dev.outbox.OutboxStatus;
 import dev.outbox.OutboxTables;
 import dev.outbox.SqlIdentifiers;
 import org.apache.commons.logging.Log;
@@ -43,7 +44,12 @@ public final class OutboxAdmin {
 
 	private static final Log logger = LogFactory.getLog(OutboxAdmin.class);
 
-	private static final String PROBLEM = "(status = 'PARKED' or (status = 'PENDING' and attempts > 0))";
+	private static final String PENDING = "'" + OutboxStatus.PENDING.name() + "'";
+
+	private static final String PARKED = "'" + OutboxStatus.PARKED.name() + "'";
+
+	/** Parked, or failing: pending with failed attempts. */
+	private static final String PROBLEM = "(status = " + PARKED + " or (status = " + PENDING + " and attempts > 0))";
 
 	private static final String SUMMARY_COLUMNS = "id, status, destination, message_key, event_type, aggregate_type, "
 			+ "aggregate_id, attempts, last_error, created_at, available_at, content_type";
@@ -81,21 +87,22 @@ public final class OutboxAdmin {
 		// waiting since: when it became due; a failing event since it was recorded (its
 		// available_at moves with the backoff)
 		this.statsSql = """
-				select count(*) filter (where status = 'PENDING'),
-				       count(*) filter (where status = 'PENDING' and attempts > 0),
-				       count(*) filter (where status = 'PARKED'),
+				select count(*) filter (where status = %2$s),
+				       count(*) filter (where status = %2$s and attempts > 0),
+				       count(*) filter (where status = %3$s),
 				       min(case when attempts > 0 then created_at else available_at end)
-				         filter (where status = 'PENDING' and (attempts > 0 or available_at <= ?))
-				from %s where status in ('PENDING', 'PARKED')
-				""".formatted(events);
-		String list = "select " + SUMMARY_COLUMNS + "%s from " + events + " where " + PROBLEM
-				+ " order by (status = 'PARKED') desc, seq limit ?";
+				         filter (where status = %2$s and (attempts > 0 or available_at <= ?))
+				from %1$s where status in (%2$s, %3$s)
+				""".formatted(events, PENDING, PARKED);
+		String list = "select " + SUMMARY_COLUMNS + "%s from " + events + " where " + PROBLEM + " order by (status = "
+				+ PARKED + ") desc, seq limit ?";
 		this.listSql = list.formatted("");
 		this.listWithPayloadSql = list.formatted(", payload");
 		String find = "select " + SUMMARY_COLUMNS + "%s from " + events + " where id = ? and " + PROBLEM;
 		this.findSql = find.formatted("");
 		this.findWithPayloadSql = find.formatted(", payload");
-		String replay = "update " + events + " set status = 'PENDING', attempts = 0, available_at = ? where " + PROBLEM;
+		String replay = "update " + events + " set status = " + PENDING + ", attempts = 0, available_at = ? where "
+				+ PROBLEM;
 		this.replaySql = replay + " and id = ?";
 		this.replayAllSql = replay;
 		this.discardSql = "delete from " + events + " where id = ? and " + PROBLEM;
@@ -226,7 +233,7 @@ public final class OutboxAdmin {
 	}
 
 	private static FailedEvent map(ResultSet rs, boolean includePayload) throws SQLException {
-		FailedEvent.State state = "PARKED".equals(rs.getString(2)) ? FailedEvent.State.PARKED
+		FailedEvent.State state = OutboxStatus.PARKED.name().equals(rs.getString(2)) ? FailedEvent.State.PARKED
 				: FailedEvent.State.FAILING;
 		byte @Nullable [] payload = includePayload ? rs.getBytes(13) : null;
 		return new FailedEvent(rs.getObject(1, UUID.class), state, rs.getString(3), rs.getString(4), rs.getString(5),

@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
+import dev.outbox.OutboxStatus;
 import dev.outbox.OutboxTables;
 import dev.outbox.spi.OutboxMessage;
 import tools.jackson.core.type.TypeReference;
@@ -44,6 +45,12 @@ final class JdbcRelayStore implements RelayStore {
 	 */
 	static final String PIN_PLANS = "set local plan_cache_mode = force_custom_plan;"
 			+ " set local enable_seqscan = off; set local enable_bitmapscan = off";
+
+	private static final String PENDING = "'" + OutboxStatus.PENDING.name() + "'";
+
+	private static final String PUBLISHED = "'" + OutboxStatus.PUBLISHED.name() + "'";
+
+	private static final String PARKED = "'" + OutboxStatus.PARKED.name() + "'";
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -97,13 +104,13 @@ final class JdbcRelayStore implements RelayStore {
 				             e.headers::text as headers, e.created_at,
 				             octet_length(e.payload) + octet_length(e.headers::text) as size
 				      from %1$s e
-				      where e.partition_no = p.no and e.status = 'PENDING'
+				      where e.partition_no = p.no and e.status = %2$s
 				        and (e.available_at <= now() or (e.attempts = 0 and e.available_at <= e.created_at))
 				        and not exists (
 				          select 1 from %1$s b
 				          where b.destination = e.destination and b.message_key = e.message_key and b.seq < e.seq
-				            and (b.status = 'PARKED' or (b.status = 'PENDING' and (b.attempts > 0 or b.available_at > b.created_at)))
-				            and (b.status = 'PARKED' or b.attempts > 0 or b.available_at > now())
+				            and (b.status = %3$s or (b.status = %2$s and (b.attempts > 0 or b.available_at > b.created_at)))
+				            and (b.status = %3$s or b.attempts > 0 or b.available_at > now())
 				          offset 0)
 				      order by e.seq
 				      limit ?
@@ -115,21 +122,21 @@ final class JdbcRelayStore implements RelayStore {
 				where c.before < ?
 				order by c.seq
 				"""
-			.formatted(events);
+			.formatted(events, PENDING, PARKED);
 		// The statements by id find their rows by primary key. They say "still
-		// pending" as "neither published nor parked", not as status = 'PENDING', which
+		// pending" as "neither published nor parked", not as status = PENDING, which
 		// would let the planner scan the whole partial pending index instead: an index
 		// created on an empty table looks empty to the planner until the table is
 		// analyzed.
-		String stillPending = " and status <> 'PUBLISHED' and status <> 'PARKED'";
+		String stillPending = " and status <> " + PUBLISHED + " and status <> " + PARKED;
 		this.deleteSql = "delete from " + events + " where id = any(?::uuid[])" + stillPending;
-		this.publishedSql = "update " + events
-				+ " set status = 'PUBLISHED', published_at = now() where id = any(?::uuid[])" + stillPending;
+		this.publishedSql = "update " + events + " set status = " + PUBLISHED
+				+ ", published_at = now() where id = any(?::uuid[])" + stillPending;
 		this.failedSql = "update " + events
 				+ " set attempts = ?, last_error = ?, available_at = now() + ? * interval '1 millisecond', status = ?"
 				+ " where id = ?" + stillPending;
-		this.purgeSql = "delete from " + events + " where id in (select id from " + events
-				+ " where status = 'PUBLISHED' and published_at < now() - ? * interval '1 millisecond'"
+		this.purgeSql = "delete from " + events + " where id in (select id from " + events + " where status = "
+				+ PUBLISHED + " and published_at < now() - ? * interval '1 millisecond'"
 				+ " order by published_at limit ? for update skip locked)";
 	}
 
@@ -176,7 +183,7 @@ final class JdbcRelayStore implements RelayStore {
 			ps.setInt(1, failure.attempts());
 			ps.setString(2, failure.error());
 			ps.setLong(3, failure.delay().toMillis());
-			ps.setString(4, failure.parked() ? "PARKED" : "PENDING");
+			ps.setString(4, (failure.parked() ? OutboxStatus.PARKED : OutboxStatus.PENDING).name());
 			ps.setObject(5, failure.id());
 		}));
 	}

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.outbox.OutboxStatus;
 import dev.outbox.spi.OutboxMessage;
 import org.jspecify.annotations.Nullable;
 
@@ -70,8 +71,8 @@ final class InMemoryRelayStore implements RelayStore {
 			if (candidates.size() >= limit) {
 				break;
 			}
-			if (!partitions.contains(row.partition) || !row.status.equals("PENDING") || row.availableAt.isAfter(now)
-					|| isBlocked(row, now)) {
+			if (!partitions.contains(row.partition) || row.status != OutboxStatus.PENDING
+					|| row.availableAt.isAfter(now) || isBlocked(row, now)) {
 				continue;
 			}
 			if (readPerPartition.merge(row.partition, 1, Integer::sum) <= perPartition) {
@@ -97,8 +98,8 @@ final class InMemoryRelayStore implements RelayStore {
 			}
 			boolean sameKey = before.message.destination().equals(row.message.destination())
 					&& before.message.key().equals(row.message.key());
-			if (sameKey && (before.status.equals("PARKED")
-					|| (before.status.equals("PENDING") && (before.attempts > 0 || before.availableAt.isAfter(now))))) {
+			if (sameKey && (before.status == OutboxStatus.PARKED || (before.status == OutboxStatus.PENDING
+					&& (before.attempts > 0 || before.availableAt.isAfter(now))))) {
 				return true;
 			}
 		}
@@ -109,14 +110,14 @@ final class InMemoryRelayStore implements RelayStore {
 	public int markPublished(Collection<UUID> ids, boolean delete) {
 		int count = 0;
 		for (UUID id : ids) {
-			Optional<Row> row = find(id).filter((r) -> r.status.equals("PENDING"));
+			Optional<Row> row = find(id).filter((r) -> r.status == OutboxStatus.PENDING);
 			if (row.isPresent()) {
 				count++;
 				if (delete) {
 					this.rows.remove(row.get());
 				}
 				else {
-					row.get().status = "PUBLISHED";
+					row.get().status = OutboxStatus.PUBLISHED;
 					row.get().publishedAt = this.clock.instant();
 				}
 			}
@@ -127,11 +128,11 @@ final class InMemoryRelayStore implements RelayStore {
 	@Override
 	public void markFailed(List<Failure> failures) {
 		for (Failure failure : failures) {
-			find(failure.id()).filter((r) -> r.status.equals("PENDING")).ifPresent((row) -> {
+			find(failure.id()).filter((r) -> r.status == OutboxStatus.PENDING).ifPresent((row) -> {
 				row.attempts = failure.attempts();
 				row.lastError = failure.error();
 				row.availableAt = this.clock.instant().plus(failure.delay());
-				row.status = failure.parked() ? "PARKED" : "PENDING";
+				row.status = failure.parked() ? OutboxStatus.PARKED : OutboxStatus.PENDING;
 			});
 		}
 	}
@@ -140,7 +141,7 @@ final class InMemoryRelayStore implements RelayStore {
 	public int purge(Duration retention, int limit) {
 		Instant cutOff = this.clock.instant().minus(retention);
 		List<Row> old = this.rows.stream()
-			.filter((row) -> row.status.equals("PUBLISHED") && row.publishedAt != null
+			.filter((row) -> row.status == OutboxStatus.PUBLISHED && row.publishedAt != null
 					&& row.publishedAt.isBefore(cutOff))
 			.limit(limit)
 			.toList();
@@ -159,7 +160,7 @@ final class InMemoryRelayStore implements RelayStore {
 
 		final int partition;
 
-		String status = "PENDING";
+		OutboxStatus status = OutboxStatus.PENDING;
 
 		int attempts;
 

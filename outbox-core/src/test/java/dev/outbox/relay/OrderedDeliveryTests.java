@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
+import dev.outbox.OutboxStatus;
 import dev.outbox.spi.NotAttemptedException;
 import org.junit.jupiter.api.Test;
 
@@ -86,7 +87,7 @@ class OrderedDeliveryTests {
 		assertThat(outcome.leftOver()).extracting((event) -> event.message().id()).containsExactly(a2, a3);
 		assertThat(outcome.anyLeftOver()).isTrue();
 		assertThat(this.store.row(a2).attempts).isZero();
-		assertThat(this.store.row(a3).status).isEqualTo("PENDING");
+		assertThat(this.store.row(a3).status).isEqualTo(OutboxStatus.PENDING);
 		// and the next pass sends them at once
 		this.fixture.pass();
 		assertThat(sender.sent()).containsExactly("a1", "a2");

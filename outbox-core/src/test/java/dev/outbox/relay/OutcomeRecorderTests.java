@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import dev.outbox.OutboxStatus;
 import dev.outbox.spi.NotAttemptedException;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
@@ -72,9 +73,9 @@ class OutcomeRecorderTests {
 		UUID b1 = this.store.add(PipelineFixture.DESTINATION, "b", "b1");
 		this.fixture.pass();
 
-		assertThat(this.store.row(a1).status).isEqualTo("PARKED");
+		assertThat(this.store.row(a1).status).isEqualTo(OutboxStatus.PARKED);
 		assertThat(this.store.row(a1).attempts).isEqualTo(3);
-		assertThat(this.store.row(a2).status).isEqualTo("PENDING");
+		assertThat(this.store.row(a2).status).isEqualTo(OutboxStatus.PENDING);
 		assertThat(this.store.row(a2).attempts).isZero();
 		assertThat(this.store.isDeleted(b1)).isTrue();
 		assertThat(this.sender.sent()).containsExactly("a1", "a1", "a1", "b1");
@@ -91,7 +92,7 @@ class OutcomeRecorderTests {
 		}
 
 		assertThat(this.sender.sent()).hasSize(5);
-		assertThat(this.store.row(a1).status).isEqualTo("PENDING");
+		assertThat(this.store.row(a1).status).isEqualTo(OutboxStatus.PENDING);
 		assertThat(this.store.row(a1).attempts).isZero();
 		assertThat(this.store.row(a1).lastError).contains("another destination failed");
 		assertThat(this.heard).isEmpty();
@@ -102,7 +103,7 @@ class OutcomeRecorderTests {
 		this.fixture.builder.retention(Duration.ofHours(1));
 		UUID b1 = this.store.add(PipelineFixture.DESTINATION, "b", "b1");
 		this.fixture.pass();
-		assertThat(this.store.row(b1).status).isEqualTo("PUBLISHED");
+		assertThat(this.store.row(b1).status).isEqualTo(OutboxStatus.PUBLISHED);
 
 		this.fixture.clock.advance(Duration.ofHours(2));
 		assertThat(this.store.purge(Duration.ofHours(1), 10)).isOne();

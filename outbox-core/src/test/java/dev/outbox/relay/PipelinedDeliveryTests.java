@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
+import dev.outbox.OutboxStatus;
 import dev.outbox.spi.NotAttemptedException;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,7 @@ class PipelinedDeliveryTests {
 		assertThat(this.store.row(a2).attempts).isEqualTo(1);
 		assertThat(this.store.row(a2).lastError).contains("rejected");
 		assertThat(this.store.row(a3).attempts).isZero();
-		assertThat(this.store.row(a3).status).isEqualTo("PENDING");
+		assertThat(this.store.row(a3).status).isEqualTo(OutboxStatus.PENDING);
 		assertThat(outcome.heldBack()).extracting((event) -> event.message().id()).containsExactly(a3);
 		assertThat(this.store.isDeleted(b1)).isTrue();
 	}
