@@ -1,6 +1,5 @@
 package dev.outbox.autoconfigure.relay;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -11,11 +10,12 @@ import javax.sql.DataSource;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
 import dev.outbox.SqlIdentifiers;
+import dev.outbox.autoconfigure.jdbc.OutboxProperties;
 import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.relay.InvalidRelaySettingException;
 import dev.outbox.relay.OutboxRelay;
 import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxSender;
-import dev.outbox.spi.Partitions;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -25,10 +25,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.context.annotation.Bean;
-import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 
@@ -43,20 +41,18 @@ import org.springframework.util.StringUtils;
 @ConditionalOnClass(OutboxRelay.class)
 @ConditionalOnBean({ DataSource.class, OutboxTables.class })
 @ConditionalOnBooleanProperty(name = "outbox.relay.enabled", matchIfMissing = true)
-@EnableConfigurationProperties(OutboxRelayProperties.class)
+@EnableConfigurationProperties({ OutboxRelayProperties.class, OutboxProperties.class })
 public final class OutboxRelayAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
 	OutboxRelay outboxRelay(DataSource dataSource, OutboxTables tables, OutboxRelayProperties properties,
-			Environment environment, ObjectProvider<OutboxSender> senders,
+			OutboxProperties outboxProperties, ObjectProvider<OutboxSender> senders,
 			ObjectProvider<OutboxRelayListener> listeners, ObjectProvider<OutboxRelayCustomizer> customizers) {
-		validate(properties);
 		List<OutboxSender> available = senders.orderedStream().toList();
 		String broker = validateRouting(properties, available);
-		Binder binder = Binder.get(environment);
-		int partitions = binder.bind("outbox.partitions", Integer.class).orElse(Partitions.DEFAULT_COUNT);
-		String channel = binder.bind("outbox.notify-channel", String.class).orElse(JdbcOutbox.DEFAULT_NOTIFY_CHANNEL);
+		int partitions = outboxProperties.getPartitions();
+		String channel = outboxProperties.getNotifyChannel();
 		if (StringUtils.hasText(channel)) {
 			// the writer's rule: a channel the writer accepts is one the relay listens on
 			String reason = SqlIdentifiers.invalidReason(channel, "outbox.notify-channel",
@@ -90,12 +86,7 @@ public final class OutboxRelayAutoConfiguration {
 			builder.listener((all.size() == 1) ? all.get(0) : new CompositeOutboxRelayListener(all));
 		}
 		customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
-		try {
-			return builder.build();
-		}
-		catch (IllegalArgumentException ex) {
-			throw new OutboxException("Invalid outbox.relay configuration: " + ex.getMessage(), ex);
-		}
+		return build(builder);
 	}
 
 	@Bean
@@ -111,60 +102,19 @@ public final class OutboxRelayAutoConfiguration {
 	}
 
 	/**
-	 * Checks the numbers up front so that a bad value fails start-up naming its property.
+	 * Build the relay, reporting an invalid setting as its property: the checks
+	 * themselves are the relay's.
 	 */
-	private static void validate(OutboxRelayProperties properties) {
-		atLeastOne("outbox.relay.batch-size", properties.getBatchSize());
-		if (properties.getBatchMaxBytes().toBytes() < 1) {
-			throw new InvalidConfigurationPropertyValueException("outbox.relay.batch-max-bytes",
-					properties.getBatchMaxBytes(), "It must be a positive size, for example 4MB.");
+	private static OutboxRelay build(OutboxRelay.Builder builder) {
+		try {
+			return builder.build();
 		}
-		positive("outbox.relay.poll-interval", properties.getPollInterval());
-		positive("outbox.relay.send-timeout", properties.getSendTimeout());
-		atLeastOne("outbox.relay.max-attempts", properties.getMaxAttempts());
-		positive("outbox.relay.lease-duration", properties.getLeaseDuration());
-		if (properties.getSendTimeout().multipliedBy(2).compareTo(properties.getLeaseDuration()) > 0) {
-			throw new InvalidConfigurationPropertyValueException("outbox.relay.lease-duration",
-					properties.getLeaseDuration(),
-					"It must be at least twice outbox.relay.send-timeout (" + properties.getSendTimeout()
-							+ ") so that a batch completes while its partitions are owned.");
+		catch (InvalidRelaySettingException ex) {
+			String property = ex.setting().equals("partitions") ? "outbox.partitions" : "outbox.relay." + ex.setting();
+			throw new InvalidConfigurationPropertyValueException(property, ex.value(), ex.reason());
 		}
-		if (properties.getRetention().isNegative()) {
-			throw new InvalidConfigurationPropertyValueException("outbox.relay.retention", properties.getRetention(),
-					"It must not be negative; 0 deletes events as soon as they are published.");
-		}
-		positive("outbox.relay.purge-interval", properties.getPurgeInterval());
-		atLeastOne("outbox.relay.purge-batch-size", properties.getPurgeBatchSize());
-		OutboxRelayProperties.Backoff backoff = properties.getBackoff();
-		if (backoff.getInitialInterval().isNegative()) {
-			throw new InvalidConfigurationPropertyValueException("outbox.relay.backoff.initial-interval",
-					backoff.getInitialInterval(), "It must not be negative.");
-		}
-		if (backoff.getMultiplier() < 1.0) {
-			throw new InvalidConfigurationPropertyValueException("outbox.relay.backoff.multiplier",
-					backoff.getMultiplier(), "It must be at least 1 (1: a constant delay).");
-		}
-		if (backoff.getMaxInterval().compareTo(backoff.getInitialInterval()) < 0) {
-			throw new InvalidConfigurationPropertyValueException("outbox.relay.backoff.max-interval",
-					backoff.getMaxInterval(), "It must not be less than outbox.relay.backoff.initial-interval ("
-							+ backoff.getInitialInterval() + ").");
-		}
-		if (backoff.getJitter() < 0.0 || backoff.getJitter() > 1.0) {
-			throw new InvalidConfigurationPropertyValueException("outbox.relay.backoff.jitter", backoff.getJitter(),
-					"It must be between 0 (no jitter) and 1.");
-		}
-	}
-
-	private static void atLeastOne(String property, int value) {
-		if (value < 1) {
-			throw new InvalidConfigurationPropertyValueException(property, value, "It must be at least 1.");
-		}
-	}
-
-	private static void positive(String property, Duration value) {
-		if (value.isNegative() || value.isZero()) {
-			throw new InvalidConfigurationPropertyValueException(property, value,
-					"It must be a positive duration, for example 1s.");
+		catch (IllegalArgumentException ex) {
+			throw new OutboxException("Invalid outbox.relay configuration: " + ex.getMessage(), ex);
 		}
 	}
 
