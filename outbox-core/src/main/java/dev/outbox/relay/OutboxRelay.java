@@ -278,10 +278,9 @@ public final class OutboxRelay {
 			});
 			long heartbeatMillis = Math.max(1, this.leaseDuration.toMillis() / 3);
 			executor.scheduleWithFixedDelay(this::heartbeat, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
-			if (!this.retention.isZero()) {
-				executor.scheduleWithFixedDelay(this::purge, this.purgeInterval.toMillis(),
-						this.purgeInterval.toMillis(), TimeUnit.MILLISECONDS);
-			}
+			// also with a zero retention: expired rows are kept until a purge
+			executor.scheduleWithFixedDelay(this::purge, this.purgeInterval.toMillis(), this.purgeInterval.toMillis(),
+					TimeUnit.MILLISECONDS);
 			this.scheduler = executor;
 			if (this.notifyChannel != null) {
 				NotificationListener notifications = new NotificationListener(this.dataSource, this.notifyChannel,
@@ -444,12 +443,13 @@ public final class OutboxRelay {
 			// read each partition by index, a fair share of the batch (twice, for skew)
 			int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
 			RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
+			ExpiryReport.report(fetched.expired(), this.listener, this.instanceId);
 			List<ClaimedEvent> batch = fetched.events();
 			if (batch.isEmpty()) {
-				return 0;
+				return fetched.moreExpired() ? this.batchSize : 0;
 			}
 			boolean leftOver = deliver(batch);
-			if (leftOver || batch.size() >= this.batchSize || fetched.cutByBytes()) {
+			if (leftOver || batch.size() >= this.batchSize || fetched.cutByBytes() || fetched.moreExpired()) {
 				return this.batchSize;
 			}
 			// a partition that filled its share may hold more: tell the loop to go on
@@ -908,10 +908,10 @@ public final class OutboxRelay {
 			while (deleted >= this.purgeBatchSize && ++rounds < 1000 && !Thread.currentThread().isInterrupted());
 		}
 		catch (RuntimeException ex) {
-			logger.warn("Outbox relay " + this.instanceId + " failed to purge published events: " + ex);
+			logger.warn("Outbox relay " + this.instanceId + " failed to purge published and expired events: " + ex);
 		}
 		catch (Throwable ex) {
-			logger.error("Outbox relay " + this.instanceId + " failed to purge published events", ex);
+			logger.error("Outbox relay " + this.instanceId + " failed to purge published and expired events", ex);
 		}
 	}
 
@@ -925,8 +925,8 @@ public final class OutboxRelay {
 	}
 
 	/**
-	 * Delete published rows older than the retention now, in batches (the relay also does
-	 * this every purge interval).
+	 * Delete published rows older than the retention, and expired rows whose expiry is,
+	 * now, in batches (the relay also does this every purge interval).
 	 */
 	void purgeNow() {
 		purge();
@@ -1170,7 +1170,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * How long published rows are kept; zero deletes them when confirmed.
+		 * How long published rows are kept; zero deletes them when confirmed. Expired
+		 * rows are kept as long from their expiry, and at least until the next purge.
 		 * @param retention the retention (default zero)
 		 * @return this builder
 		 */
@@ -1180,8 +1181,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * How often published rows past their retention are purged, and how many per
-		 * statement.
+		 * How often published and expired rows past their retention are purged, and how
+		 * many per statement.
 		 * @param interval the interval (default 1m)
 		 * @param batchSize rows per delete statement (default
 		 * {@value #DEFAULT_PURGE_BATCH_SIZE})
