@@ -25,8 +25,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * Inspection and repair of the outbox table, for metrics, health checks and operators.
  * <p>
- * {@link #stats()} counts pending, failing and parked events and measures how long the
- * oldest due event has been waiting, in one statement.
+ * {@link #stats()} counts pending, failing, parked and expired events and measures how
+ * long the oldest due event has been waiting, in one statement.
  * {@link #failedEvents(int, boolean)} lists parked and failing events with their last
  * error (payloads only when asked for). {@link #replay(UUID)} and {@link #replayAll()}
  * make parked and failing events pending again with a fresh budget of attempts and due at
@@ -85,8 +85,9 @@ public final class OutboxAdmin {
 				       count(*) filter (where status = 'PENDING' and attempts > 0),
 				       count(*) filter (where status = 'PARKED'),
 				       min(case when attempts > 0 then created_at else available_at end)
-				         filter (where status = 'PENDING' and (attempts > 0 or available_at <= ?))
-				from %s where status in ('PENDING', 'PARKED')
+				         filter (where status = 'PENDING' and (attempts > 0 or available_at <= ?)),
+				       count(*) filter (where status = 'EXPIRED')
+				from %s where status in ('PENDING', 'PARKED', 'EXPIRED')
 				""".formatted(events);
 		String list = "select " + SUMMARY_COLUMNS + "%s from " + events + " where " + PROBLEM
 				+ " order by (status = 'PARKED') desc, seq limit ?";
@@ -112,9 +113,9 @@ public final class OutboxAdmin {
 	}
 
 	/**
-	 * Count pending, failing and parked events and measure the oldest due one, in one
-	 * statement (it scans the pending and parked rows: cache the result when polling
-	 * often).
+	 * Count pending, failing, parked and expired events and measure the oldest due one,
+	 * in one statement (it scans the pending, parked and expired rows: cache the result
+	 * when polling often).
 	 * @return the snapshot
 	 */
 	public OutboxStats stats() {
@@ -126,7 +127,7 @@ public final class OutboxAdmin {
 				age = Duration.between(oldest.toInstant(), now);
 				age = age.isNegative() ? Duration.ZERO : age;
 			}
-			return new OutboxStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), age);
+			return new OutboxStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), age, rs.getLong(5));
 		}, at(now));
 		return Objects.requireNonNull(stats);
 	}
