@@ -21,8 +21,9 @@ alter table ${event_table} add constraint ${event_table}_status_check
 	check (status in ('PENDING', 'PUBLISHED', 'PARKED', 'EXPIRED')) not valid;
 
 -- "if not exists": on a large table, build these with "create index concurrently" by hand
--- before upgrading. Pending rows with an expiry: the relay marks those past it EXPIRED
+-- before upgrading. Pending and parked rows with an expiry: the relay marks those past it
+-- EXPIRED (a parked one too: it is never sent again, even if replayed).
 create index if not exists ${event_table}_expiring_idx on ${event_table} (expires_at)
-	where status = 'PENDING' and expires_at is not null;
+	where status in ('PENDING', 'PARKED') and expires_at is not null;
 -- retention purge of expired rows (counted from their expiry)
 create index if not exists ${event_table}_expired_idx on ${event_table} (expires_at) where status = 'EXPIRED';
