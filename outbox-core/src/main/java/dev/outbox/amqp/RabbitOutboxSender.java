@@ -4,6 +4,7 @@ import java.net.SocketException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Date;
@@ -251,12 +252,13 @@ public final class RabbitOutboxSender implements OutboxSender {
 		properties.setHeader(OutboxHeaders.AGGREGATE_TYPE, message.aggregateType());
 		properties.setHeader(OutboxHeaders.AGGREGATE_ID, message.aggregateId());
 		properties.setHeader(OutboxHeaders.CREATED_AT, message.createdAt().toString());
-		if (message.expiresAt() != null) {
+		Instant expiresAt = message.expiresAt();
+		if (expiresAt != null) {
 			// the time left when sent, so a queue drops the message when no consumer
 			// takes it in time (to its dead-letter exchange, if it has one)
-			long left = Duration.between(this.clock.instant(), message.expiresAt()).toMillis();
+			long left = Duration.between(this.clock.instant(), expiresAt).toMillis();
 			properties.setExpiration(Long.toString(Math.max(0, left)));
-			properties.setHeader(OutboxHeaders.EXPIRES_AT, message.expiresAt().toString());
+			properties.setHeader(OutboxHeaders.EXPIRES_AT, expiresAt.toString());
 		}
 		if (this.cloudEventsSource != null) {
 			// the content_type property above is the datacontenttype
@@ -266,9 +268,9 @@ public final class RabbitOutboxSender implements OutboxSender {
 			properties.setHeader(CloudEvents.AMQP_PREFIX + "source", this.cloudEventsSource.toString());
 			properties.setHeader(CloudEvents.AMQP_PREFIX + "subject", message.aggregateId());
 			properties.setHeader(CloudEvents.AMQP_PREFIX + "time", CloudEvents.time(message.createdAt()));
-			if (message.expiresAt() != null) {
+			if (expiresAt != null) {
 				properties.setHeader(CloudEvents.AMQP_PREFIX + CloudEvents.EXPIRES_AT_EXTENSION,
-						CloudEvents.time(message.expiresAt()));
+						CloudEvents.time(expiresAt));
 			}
 		}
 		return new Message(message.payload(), properties);

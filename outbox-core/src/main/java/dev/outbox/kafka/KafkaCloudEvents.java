@@ -1,6 +1,7 @@
 package dev.outbox.kafka;
 
 import java.net.URI;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Set;
 
@@ -36,8 +37,9 @@ final class KafkaCloudEvents {
 
 	ProducerRecord<String, byte[]> record(OutboxMessage message, Headers otherHeaders) {
 		CloudEventBuilder builder = CloudEventBuilder.v1();
-		if (message.expiresAt() != null) {
-			builder.withExtension(CloudEvents.EXPIRES_AT_EXTENSION, message.expiresAt().atOffset(ZoneOffset.UTC));
+		Instant expiresAt = message.expiresAt();
+		if (expiresAt != null) {
+			builder.withExtension(CloudEvents.EXPIRES_AT_EXTENSION, expiresAt.atOffset(ZoneOffset.UTC));
 		}
 		CloudEvent event = builder.withId(message.id().toString())
 			.withType(message.eventType())

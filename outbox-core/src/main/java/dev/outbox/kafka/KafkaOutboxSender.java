@@ -2,6 +2,7 @@ package dev.outbox.kafka;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -295,8 +296,9 @@ public final class KafkaOutboxSender implements OutboxSender {
 		headers.add(OutboxHeaders.AGGREGATE_TYPE, bytes(message.aggregateType()));
 		headers.add(OutboxHeaders.AGGREGATE_ID, bytes(message.aggregateId()));
 		headers.add(OutboxHeaders.CREATED_AT, bytes(message.createdAt().toString()));
-		if (message.expiresAt() != null) {
-			headers.add(OutboxHeaders.EXPIRES_AT, bytes(message.expiresAt().toString()));
+		Instant expiresAt = message.expiresAt();
+		if (expiresAt != null) {
+			headers.add(OutboxHeaders.EXPIRES_AT, bytes(expiresAt.toString()));
 		}
 		headers.add(MessageHeaders.CONTENT_TYPE, bytes(message.contentType()));
 		if (this.cloudEvents != null) {
