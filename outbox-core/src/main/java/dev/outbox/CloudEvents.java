@@ -48,6 +48,14 @@ public final class CloudEvents {
 	/** The AMQP application property holding the event id with the other prefix. */
 	public static final String AMQP_ALTERNATIVE_ID = AMQP_ALTERNATIVE_PREFIX + "id";
 
+	/**
+	 * The extension attribute holding when an event expires, on events that have an
+	 * expiry: {@value}, a CloudEvents {@code Timestamp} (RFC 3339), so the Kafka header
+	 * {@code ce_expiresat} and the AMQP application property
+	 * {@code cloudEvents_expiresat}.
+	 */
+	public static final String EXPIRES_AT_EXTENSION = "expiresat";
+
 	private CloudEvents() {
 	}
 

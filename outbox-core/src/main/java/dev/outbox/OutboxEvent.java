@@ -1,5 +1,7 @@
 package dev.outbox;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,9 +33,13 @@ import org.springframework.util.Assert;
  * @param payload the payload
  * @param headers extra headers sent with the message
  * @param availableAt not delivered before this instant, or {@code null} for at once
+ * @param expiresAt never delivered from this instant on (by the database's clock), or
+ * {@code null} for never; an event still unsent then is marked expired, and the broker is
+ * told the time left (see {@link Builder#expiresAt(Instant)})
  */
 public record OutboxEvent(String destination, @Nullable String routingKey, String aggregateType, String aggregateId,
-		String eventType, String key, Object payload, Map<String, String> headers, @Nullable Instant availableAt) {
+		String eventType, String key, Object payload, Map<String, String> headers, @Nullable Instant availableAt,
+		@Nullable Instant expiresAt) {
 
 	/**
 	 * Validate and copy the values.
@@ -46,8 +52,10 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 	 * @param payload the payload
 	 * @param headers extra headers
 	 * @param availableAt earliest delivery, or {@code null}
+	 * @param expiresAt expiry, or {@code null}
 	 * @throws IllegalArgumentException if a text is {@code null} or blank, the payload or
-	 * headers {@code null}, or a header name blank or value {@code null}
+	 * headers {@code null}, a header name blank or value {@code null}, or the expiry not
+	 * after the earliest delivery
 	 */
 	public OutboxEvent {
 		requireText(destination, "destination");
@@ -59,6 +67,29 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		requireNonNull(headers, "headers");
 		headers.forEach((name, value) -> requireHeader(name, value));
 		headers = Map.copyOf(headers);
+		if (expiresAt != null && availableAt != null && !expiresAt.isAfter(availableAt)) {
+			throw new IllegalArgumentException("expiresAt (" + expiresAt + ") must be after availableAt (" + availableAt
+					+ "): the event could never be sent");
+		}
+	}
+
+	/**
+	 * Validate and copy the values of an event that does not expire.
+	 * @param destination Kafka topic or RabbitMQ exchange
+	 * @param routingKey RabbitMQ routing key, or {@code null}
+	 * @param aggregateType the aggregate type
+	 * @param aggregateId the aggregate id
+	 * @param eventType the logical event type
+	 * @param key the message key
+	 * @param payload the payload
+	 * @param headers extra headers
+	 * @param availableAt earliest delivery, or {@code null}
+	 * @throws IllegalArgumentException if a text is {@code null} or blank, the payload or
+	 * headers {@code null}, or a header name blank or value {@code null}
+	 */
+	public OutboxEvent(String destination, @Nullable String routingKey, String aggregateType, String aggregateId,
+			String eventType, String key, Object payload, Map<String, String> headers, @Nullable Instant availableAt) {
+		this(destination, routingKey, aggregateType, aggregateId, eventType, key, payload, headers, availableAt, null);
 	}
 
 	/**
@@ -132,6 +163,8 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		private final Map<String, String> headers = new LinkedHashMap<>();
 
 		private @Nullable Instant availableAt;
+
+		private @Nullable Instant expiresAt;
 
 		private Builder(String destination) {
 			this.destination = destination;
@@ -230,9 +263,49 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		}
 
 		/**
+		 * Never deliver the event from the given instant on: if the relay has not sent it
+		 * by then (the relay was stopped, the broker away, the event backing off after
+		 * failures, or waiting behind a parked event of its key), it is marked
+		 * {@code EXPIRED} instead, counted, and purged like published events; it no
+		 * longer holds back the later events of its key. Whether it expired is decided by
+		 * the database's clock, like due times. A RabbitMQ message carries the time left
+		 * as its {@code expiration} property (so the queue drops it, to its dead-letter
+		 * exchange if it has one, when no consumer takes it in time); a Kafka record
+		 * carries the instant in the {@code outbox-expires-at} header. An instant already
+		 * past when the event is published is accepted: the event is recorded with the
+		 * business change and expires at once, unsent.
+		 * @param expiresAt the expiry
+		 * @return this builder
+		 */
+		public Builder expiresAt(Instant expiresAt) {
+			requireNonNull(expiresAt, "expiresAt");
+			this.expiresAt = expiresAt;
+			return this;
+		}
+
+		/**
+		 * Never deliver the event once the given time has passed from now (the system
+		 * clock): the same as {@link #expiresAt(Instant) expiresAt(now + timeToLive)}.
+		 * @param timeToLive the time to live, positive
+		 * @return this builder
+		 */
+		public Builder timeToLive(Duration timeToLive) {
+			return timeToLive(timeToLive, Clock.systemUTC());
+		}
+
+		Builder timeToLive(Duration timeToLive, Clock clock) {
+			requireNonNull(timeToLive, "timeToLive");
+			if (timeToLive.isNegative() || timeToLive.isZero()) {
+				throw new IllegalArgumentException("timeToLive must be positive, was " + timeToLive);
+			}
+			return expiresAt(clock.instant().plus(timeToLive));
+		}
+
+		/**
 		 * Build the event.
 		 * @return the event
-		 * @throws IllegalArgumentException if the aggregate id or payload is missing
+		 * @throws IllegalArgumentException if the aggregate id or payload is missing, or
+		 * the expiry is not after the earliest delivery
 		 */
 		public OutboxEvent build() {
 			if (this.aggregateId == null) {
@@ -244,7 +317,8 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 			String type = (this.eventType != null) ? this.eventType : eventTypeOf(this.payload.getClass());
 			return new OutboxEvent(this.destination, this.routingKey,
 					(this.aggregateType != null) ? this.aggregateType : this.destination, this.aggregateId, type,
-					(this.key != null) ? this.key : this.aggregateId, this.payload, this.headers, this.availableAt);
+					(this.key != null) ? this.key : this.aggregateId, this.payload, this.headers, this.availableAt,
+					this.expiresAt);
 		}
 
 	}

@@ -21,6 +21,13 @@ public final class OutboxHeaders {
 	/** When the event was recorded (ISO-8601 instant). */
 	public static final String CREATED_AT = "outbox-created-at";
 
+	/**
+	 * When the event expires (ISO-8601 instant, for example
+	 * {@code 2026-01-02T03:04:05.123456Z}), on events that have an expiry: a consumer may
+	 * drop a message it takes after it.
+	 */
+	public static final String EXPIRES_AT = "outbox-expires-at";
+
 	/** W3C trace context of the transaction that recorded the event. */
 	public static final String TRACEPARENT = "traceparent";
 

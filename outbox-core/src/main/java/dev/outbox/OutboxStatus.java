@@ -26,6 +26,12 @@ public enum OutboxStatus {
 	 * Failed for the last allowed time: not retried, and holding back the later events of
 	 * its key, until an operator replays or discards it.
 	 */
-	PARKED
+	PARKED,
+
+	/**
+	 * Not sent by its expiry ({@code OutboxEvent.Builder#expiresAt}): never sent, blocks
+	 * no later event of its key, and purged like published rows.
+	 */
+	EXPIRED
 
 }

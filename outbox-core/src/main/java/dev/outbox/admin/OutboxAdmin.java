@@ -26,8 +26,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * Inspection and repair of the outbox table, for metrics, health checks and operators.
  * <p>
- * {@link #stats()} counts pending, failing and parked events and measures how long the
- * oldest due event has been waiting, in one statement.
+ * {@link #stats()} counts pending, failing, parked and expired events and measures how
+ * long the oldest due event has been waiting, in one statement.
  * {@link #failedEvents(int, boolean)} lists parked and failing events with their last
  * error (payloads only when asked for). {@link #replay(UUID)} and {@link #replayAll()}
  * make parked and failing events pending again with a fresh budget of attempts and due at
@@ -47,6 +47,8 @@ public final class OutboxAdmin {
 	private static final String PENDING = "'" + OutboxStatus.PENDING.name() + "'";
 
 	private static final String PARKED = "'" + OutboxStatus.PARKED.name() + "'";
+
+	private static final String EXPIRED = "'" + OutboxStatus.EXPIRED.name() + "'";
 
 	/** Parked, or failing: pending with failed attempts. */
 	private static final String PROBLEM = "(status = " + PARKED + " or (status = " + PENDING + " and attempts > 0))";
@@ -91,9 +93,10 @@ public final class OutboxAdmin {
 				       count(*) filter (where status = %2$s and attempts > 0),
 				       count(*) filter (where status = %3$s),
 				       min(case when attempts > 0 then created_at else available_at end)
-				         filter (where status = %2$s and (attempts > 0 or available_at <= ?))
-				from %1$s where status in (%2$s, %3$s)
-				""".formatted(events, PENDING, PARKED);
+				         filter (where status = %2$s and (attempts > 0 or available_at <= ?)),
+				       count(*) filter (where status = %4$s)
+				from %1$s where status in (%2$s, %3$s, %4$s)
+				""".formatted(events, PENDING, PARKED, EXPIRED);
 		String list = "select " + SUMMARY_COLUMNS + "%s from " + events + " where " + PROBLEM + " order by (status = "
 				+ PARKED + ") desc, seq limit ?";
 		this.listSql = list.formatted("");
@@ -119,9 +122,9 @@ public final class OutboxAdmin {
 	}
 
 	/**
-	 * Count pending, failing and parked events and measure the oldest due one, in one
-	 * statement (it scans the pending and parked rows: cache the result when polling
-	 * often).
+	 * Count pending, failing, parked and expired events and measure the oldest due one,
+	 * in one statement (it scans the pending, parked and expired rows: cache the result
+	 * when polling often).
 	 * @return the snapshot
 	 */
 	public OutboxStats stats() {
@@ -133,7 +136,7 @@ public final class OutboxAdmin {
 				age = Duration.between(oldest.toInstant(), now);
 				age = age.isNegative() ? Duration.ZERO : age;
 			}
-			return new OutboxStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), age);
+			return new OutboxStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), age, rs.getLong(5));
 		}, at(now));
 		return Objects.requireNonNull(stats);
 	}

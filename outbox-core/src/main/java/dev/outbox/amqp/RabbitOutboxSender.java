@@ -2,7 +2,9 @@ package dev.outbox.amqp;
 
 import java.net.SocketException;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Date;
@@ -38,16 +40,19 @@ import org.springframework.amqp.rabbit.core.RabbitTemplate;
  * Sends outbox messages to RabbitMQ: the destination is the exchange, the routing key the
  * event's ({@link OutboxMessage#effectiveRoutingKey()}), the message id property the
  * outbox message id; the message is persistent and carries the {@link OutboxHeaders} and
- * the event's own headers.
+ * the event's own headers. A message of an event that expires has the time left when it
+ * is sent as its {@code expiration} property (milliseconds, zero if none is left), so a
+ * queue drops it, to its dead-letter exchange if it has one, when no consumer takes it in
+ * time; and its expiry in {@link OutboxHeaders#EXPIRES_AT}.
  * <p>
  * With {@link MessageFormat#CLOUDEVENTS} the message is also a CloudEvent in the binary
  * content mode of the CloudEvents AMQP protocol binding 1.0.x: the attributes are
  * application headers with the JMS-compatible prefix {@code cloudEvents_}
  * ({@code cloudEvents_id}, {@code _type}, {@code _source}, {@code _time} as an RFC 3339
- * string, {@code _specversion}, {@code _subject}; see {@link CloudEvents}) and the
- * {@code content_type} property is the {@code datacontenttype}. Written here rather than
- * with the CloudEvents SDK, which binds AMQP 1.0 (Proton) messages, not Spring AMQP's
- * AMQP 0-9-1 ones.
+ * string, {@code _specversion}, {@code _subject}, and {@code _expiresat} for an event
+ * that expires; see {@link CloudEvents}) and the {@code content_type} property is the
+ * {@code datacontenttype}. Written here rather than with the CloudEvents SDK, which binds
+ * AMQP 1.0 (Proton) messages, not Spring AMQP's AMQP 0-9-1 ones.
  * <p>
  * A future completes only on a positive publisher confirm for a message that was routed:
  * a nack, a return (unroutable: no queue bound) or a lost channel fails it. The messages
@@ -76,6 +81,8 @@ public final class RabbitOutboxSender implements OutboxSender {
 	private final ExchangeChecks exchanges = new ExchangeChecks(EXCHANGE_CHECK_EXPIRY, System::nanoTime);
 
 	private final @Nullable URI cloudEventsSource;
+
+	private Clock clock = Clock.systemUTC();
 
 	/**
 	 * Create a sender of the {@link MessageFormat#OUTBOX outbox format}.
@@ -245,6 +252,14 @@ public final class RabbitOutboxSender implements OutboxSender {
 		properties.setHeader(OutboxHeaders.AGGREGATE_TYPE, message.aggregateType());
 		properties.setHeader(OutboxHeaders.AGGREGATE_ID, message.aggregateId());
 		properties.setHeader(OutboxHeaders.CREATED_AT, message.createdAt().toString());
+		Instant expiresAt = message.expiresAt();
+		if (expiresAt != null) {
+			// the time left when sent, so a queue drops the message when no consumer
+			// takes it in time (to its dead-letter exchange, if it has one)
+			long left = Duration.between(this.clock.instant(), expiresAt).toMillis();
+			properties.setExpiration(Long.toString(Math.max(0, left)));
+			properties.setHeader(OutboxHeaders.EXPIRES_AT, expiresAt.toString());
+		}
 		if (this.cloudEventsSource != null) {
 			// the content_type property above is the datacontenttype
 			properties.setHeader(CloudEvents.AMQP_PREFIX + "specversion", CloudEvents.SPEC_VERSION);
@@ -253,8 +268,19 @@ public final class RabbitOutboxSender implements OutboxSender {
 			properties.setHeader(CloudEvents.AMQP_PREFIX + "source", this.cloudEventsSource.toString());
 			properties.setHeader(CloudEvents.AMQP_PREFIX + "subject", message.aggregateId());
 			properties.setHeader(CloudEvents.AMQP_PREFIX + "time", CloudEvents.time(message.createdAt()));
+			if (expiresAt != null) {
+				properties.setHeader(CloudEvents.AMQP_PREFIX + CloudEvents.EXPIRES_AT_EXTENSION,
+						CloudEvents.time(expiresAt));
+			}
 		}
 		return new Message(message.payload(), properties);
+	}
+
+	/**
+	 * Use the given clock for the time left of expiring messages (for tests).
+	 */
+	void clock(Clock clock) {
+		this.clock = clock;
 	}
 
 }

@@ -114,7 +114,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 	private static final Log logger = LogFactory.getLog(JdbcOutbox.class);
 
 	private static final String COLUMNS = "id, aggregate_type, aggregate_id, event_type, destination, routing_key, "
-			+ "message_key, partition_no, payload, content_type, headers, created_at, available_at";
+			+ "message_key, partition_no, payload, content_type, headers, created_at, available_at, expires_at";
 
 	private final DataSource dataSource;
 
@@ -431,6 +431,8 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 			statement.setString(i++, row.headers());
 			statement.setObject(i++, timestamp(now));
 			statement.setObject(i++, timestamp(row.availableAt()));
+			statement.setObject(i++, (event.expiresAt() != null) ? timestamp(event.expiresAt()) : null,
+					Types.TIMESTAMP_WITH_TIMEZONE);
 			statement.executeUpdate();
 		}
 	}
@@ -449,6 +451,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 		byte[][] payloads = new byte[size][];
 		String[] headers = new String[size];
 		String[] availableAts = new String[size];
+		String[] expiresAts = new String[size];
 		for (int r = 0; r < size; r++) {
 			Row row = rows.get(r);
 			OutboxEvent event = row.event();
@@ -463,6 +466,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 			payloads[r] = row.payload();
 			headers[r] = row.headers();
 			availableAts[r] = row.availableAt().toString();
+			expiresAts[r] = (event.expiresAt() != null) ? event.expiresAt().toString() : null;
 		}
 		try (PreparedStatement statement = connection.prepareStatement(this.insertMany[exclusive ? 1 : 0])) {
 			int i = 1;
@@ -484,6 +488,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 			statement.setArray(i++, connection.createArrayOf("bytea", payloads));
 			statement.setArray(i++, connection.createArrayOf("text", headers));
 			statement.setArray(i++, connection.createArrayOf("text", availableAts));
+			statement.setArray(i++, connection.createArrayOf("text", expiresAts));
 			statement.executeUpdate();
 		}
 	}
@@ -507,7 +512,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 	private String insertOneSql(boolean exclusive) {
 		return locks(exclusive, "select pg_advisory_xact_lock(?, ?)") + " insert into "
 				+ this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
-				+ " select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ? from " + lockTables(exclusive);
+				+ " select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ? from " + lockTables(exclusive);
 	}
 
 	private String insertManySql(boolean exclusive) {
@@ -518,12 +523,13 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 				+ " insert into " + this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
 				+ " select e.id, e.aggregate_type, e.aggregate_id, e.event_type, e.destination, e.routing_key,"
 				+ " e.message_key, e.partition_no, e.payload, ?, cast(e.headers as jsonb), ?,"
-				+ " cast(e.available_at as timestamptz) from " + lockTables(exclusive)
+				+ " cast(e.available_at as timestamptz), cast(e.expires_at as timestamptz) from "
+				+ lockTables(exclusive)
 				+ ", unnest(cast(? as uuid[]), cast(? as text[]), cast(? as text[]), cast(? as text[]),"
 				+ " cast(? as text[]), cast(? as text[]), cast(? as text[]), cast(? as int4[]), cast(? as bytea[]),"
-				+ " cast(? as text[]), cast(? as text[])) with ordinality as e(id, aggregate_type, aggregate_id,"
-				+ " event_type, destination, routing_key, message_key, partition_no, payload, headers, available_at,"
-				+ " ord) order by e.ord";
+				+ " cast(? as text[]), cast(? as text[]), cast(? as text[])) with ordinality as e(id, aggregate_type,"
+				+ " aggregate_id, event_type, destination, routing_key, message_key, partition_no, payload, headers,"
+				+ " available_at, expires_at, ord) order by e.ord";
 	}
 
 	private static OffsetDateTime timestamp(Instant instant) {

@@ -1,6 +1,7 @@
 package dev.outbox.kafka;
 
 import java.net.URI;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Set;
 
@@ -25,7 +26,8 @@ final class KafkaCloudEvents {
 	static final Set<String> HEADERS = Set.of(CloudEvents.KAFKA_ID, CloudEvents.KAFKA_PREFIX + "type",
 			CloudEvents.KAFKA_PREFIX + "source", CloudEvents.KAFKA_PREFIX + "time",
 			CloudEvents.KAFKA_PREFIX + "specversion", CloudEvents.KAFKA_PREFIX + "subject",
-			CloudEvents.KAFKA_PREFIX + "datacontenttype", "content-type");
+			CloudEvents.KAFKA_PREFIX + "datacontenttype", CloudEvents.KAFKA_PREFIX + CloudEvents.EXPIRES_AT_EXTENSION,
+			"content-type");
 
 	private final URI source;
 
@@ -34,8 +36,12 @@ final class KafkaCloudEvents {
 	}
 
 	ProducerRecord<String, byte[]> record(OutboxMessage message, Headers otherHeaders) {
-		CloudEvent event = CloudEventBuilder.v1()
-			.withId(message.id().toString())
+		CloudEventBuilder builder = CloudEventBuilder.v1();
+		Instant expiresAt = message.expiresAt();
+		if (expiresAt != null) {
+			builder.withExtension(CloudEvents.EXPIRES_AT_EXTENSION, expiresAt.atOffset(ZoneOffset.UTC));
+		}
+		CloudEvent event = builder.withId(message.id().toString())
 			.withType(message.eventType())
 			.withSource(this.source)
 			.withSubject(message.aggregateId())

@@ -2,6 +2,7 @@ package dev.outbox.kafka;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,13 +36,15 @@ import org.springframework.util.ClassUtils;
  * Sends outbox messages to Kafka: the destination is the topic, the message key the
  * record key (so one key lands on one Kafka partition, in order), the payload the value.
  * The record carries the {@link OutboxHeaders} (message id, event type, aggregate,
- * creation time), the content type and the event's own headers (such as the trace
- * context).
+ * creation time, and the expiry of an event that has one in
+ * {@link OutboxHeaders#EXPIRES_AT}), the content type and the event's own headers (such
+ * as the trace context). Kafka itself drops no record for it: consumers may.
  * <p>
  * With {@link MessageFormat#CLOUDEVENTS} the record is also a CloudEvent in the binary
  * content mode of the CloudEvents Kafka protocol binding ({@code ce_id}, {@code ce_type},
  * {@code ce_source}, {@code ce_time}, {@code ce_specversion}, {@code ce_subject},
- * {@code content-type}; see {@link CloudEvents}), written with the CloudEvents SDK
+ * {@code content-type}, and {@code ce_expiresat} for an event that expires; see
+ * {@link CloudEvents}), written with the CloudEvents SDK
  * ({@code io.cloudevents:cloudevents-kafka} must be on the classpath); the outbox headers
  * stay, an event header of the same name as a CloudEvents one is left out.
  * <p>
@@ -56,7 +59,7 @@ public final class KafkaOutboxSender implements OutboxSender {
 
 	private static final Set<String> RESERVED = Set.of(OutboxHeaders.MESSAGE_ID, OutboxHeaders.EVENT_TYPE,
 			OutboxHeaders.AGGREGATE_TYPE, OutboxHeaders.AGGREGATE_ID, OutboxHeaders.CREATED_AT,
-			MessageHeaders.CONTENT_TYPE);
+			OutboxHeaders.EXPIRES_AT, MessageHeaders.CONTENT_TYPE);
 
 	private static final String CLOUDEVENTS_SDK = "io.cloudevents.kafka.KafkaMessageFactory";
 
@@ -293,6 +296,10 @@ public final class KafkaOutboxSender implements OutboxSender {
 		headers.add(OutboxHeaders.AGGREGATE_TYPE, bytes(message.aggregateType()));
 		headers.add(OutboxHeaders.AGGREGATE_ID, bytes(message.aggregateId()));
 		headers.add(OutboxHeaders.CREATED_AT, bytes(message.createdAt().toString()));
+		Instant expiresAt = message.expiresAt();
+		if (expiresAt != null) {
+			headers.add(OutboxHeaders.EXPIRES_AT, bytes(expiresAt.toString()));
+		}
 		headers.add(MessageHeaders.CONTENT_TYPE, bytes(message.contentType()));
 		if (this.cloudEvents != null) {
 			return this.cloudEvents.record(message, headers);

@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.LongFunction;
 
+import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
+
 /**
  * The claim stage of the relay pipeline: the partitions a batch may be sent for, and the
  * due events read from them.
@@ -58,21 +60,22 @@ final class BatchClaimer {
 	Claim claim() {
 		Set<Integer> partitions = sendablePartitions();
 		if (partitions.isEmpty()) {
-			return new Claim(List.of(), false);
+			return new Claim(List.of(), false, List.of());
 		}
 		int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
 		RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
 		List<ClaimedEvent> batch = fetched.events();
 		if (batch.isEmpty()) {
-			return new Claim(batch, false);
+			return new Claim(batch, fetched.moreExpired(), fetched.expired());
 		}
-		if (batch.size() >= this.batchSize || fetched.cutByBytes()) {
-			return new Claim(batch, true);
+		if (batch.size() >= this.batchSize || fetched.cutByBytes() || fetched.moreExpired()) {
+			return new Claim(batch, true, fetched.expired());
 		}
 		// a partition that filled its share may hold more
 		Map<Integer, Integer> perPartitionCounts = new HashMap<>();
 		batch.forEach((event) -> perPartitionCounts.merge(event.partition(), 1, Integer::sum));
-		return new Claim(batch, perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition));
+		return new Claim(batch, perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition),
+				fetched.expired());
 	}
 
 	/**
@@ -80,9 +83,11 @@ final class BatchClaimer {
 	 *
 	 * @param events the events to send, in seq order
 	 * @param moreWaiting whether more events may be due than the batch holds (it is full,
-	 * cut by the byte bound, or a partition filled its share)
+	 * cut by the byte bound, a partition filled its share, or more expired events wait to
+	 * be marked)
+	 * @param expired the events the store marked expired before reading the batch
 	 */
-	record Claim(List<ClaimedEvent> events, boolean moreWaiting) {
+	record Claim(List<ClaimedEvent> events, boolean moreWaiting, List<ExpiredEvent> expired) {
 	}
 
 }

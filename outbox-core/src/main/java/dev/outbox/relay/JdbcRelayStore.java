@@ -3,6 +3,7 @@ package dev.outbox.relay;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,6 +19,8 @@ import javax.sql.DataSource;
 import dev.outbox.OutboxStatus;
 import dev.outbox.OutboxTables;
 import dev.outbox.spi.OutboxMessage;
+import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -52,6 +55,8 @@ final class JdbcRelayStore implements RelayStore {
 
 	private static final String PARKED = "'" + OutboxStatus.PARKED.name() + "'";
 
+	private static final String EXPIRED = "'" + OutboxStatus.EXPIRED.name() + "'";
+
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	private static final TypeReference<Map<String, Object>> HEADERS = new TypeReference<>() {
@@ -60,6 +65,8 @@ final class JdbcRelayStore implements RelayStore {
 	private final JdbcTemplate jdbc;
 
 	private final TransactionTemplate transactions;
+
+	final String expireSql;
 
 	final String fetchSql;
 
@@ -71,11 +78,27 @@ final class JdbcRelayStore implements RelayStore {
 
 	final String purgeSql;
 
+	final String purgeExpiredSql;
+
 	JdbcRelayStore(DataSource dataSource, OutboxTables tables) {
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
 		this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		String events = tables.qualifiedEventTable();
+		// Pending (and parked) rows of the owned partitions past their expiry, by the
+		// database's clock, are marked EXPIRED in the fetch's transaction, before the
+		// fetch, so they are neither sent nor block their key; bounded per fetch, the
+		// fetch below skips the rest too.
+		this.expireSql = """
+				update %1$s set status = %4$s where id in (
+				  select id from %1$s
+				  where status in (%2$s, %3$s) and expires_at is not null and expires_at <= now()
+				    and partition_no = any(?::int[])
+				  order by expires_at
+				  limit ?
+				  for update skip locked)
+				returning id, destination, event_type, message_key, expires_at
+				""".formatted(events, PENDING, PARKED, EXPIRED);
 		// Each owned partition is read by its own index scan on (partition_no, seq),
 		// bounded per partition, rather than sorting every pending row of the owned
 		// partitions. The order and blocking unit is (destination, message key): a
@@ -88,12 +111,13 @@ final class JdbcRelayStore implements RelayStore {
 		// relay say. The batch is cut, in seq order, where its payloads and headers
 		// reach the byte bound (always admitting one row); "fetched" tells how many rows
 		// were read before that cut. Due times are the database's clock, whatever the
-		// relay's clock says. "offset 0" keeps the probe a per-row subplan on the
+		// relay's clock says, and so is expiry: an expired row is neither sent nor blocks
+		// its key. "offset 0" keeps the probe a per-row subplan on the
 		// blocking index: it is never turned into a join that reads every blocking row.
 		this.fetchSql = """
 				select c.id, c.seq, c.partition_no, c.attempts, c.aggregate_type, c.aggregate_id, c.event_type,
 				       c.destination, c.routing_key, c.message_key, c.payload, c.content_type, c.headers, c.created_at,
-				       c.fetched
+				       c.fetched, c.expires_at
 				from (
 				  select f.*, sum(f.size) over (order by f.seq rows unbounded preceding) - f.size as before,
 				         count(*) over () as fetched
@@ -101,16 +125,18 @@ final class JdbcRelayStore implements RelayStore {
 				    select e.* from unnest(?::int[]) p(no) cross join lateral (
 				      select e.id, e.seq, e.partition_no, e.attempts, e.aggregate_type, e.aggregate_id, e.event_type,
 				             e.destination, e.routing_key, e.message_key, e.payload, e.content_type,
-				             e.headers::text as headers, e.created_at,
+				             e.headers::text as headers, e.created_at, e.expires_at,
 				             octet_length(e.payload) + octet_length(e.headers::text) as size
 				      from %1$s e
 				      where e.partition_no = p.no and e.status = %2$s
 				        and (e.available_at <= now() or (e.attempts = 0 and e.available_at <= e.created_at))
+				        and (e.expires_at is null or e.expires_at > now())
 				        and not exists (
 				          select 1 from %1$s b
 				          where b.destination = e.destination and b.message_key = e.message_key and b.seq < e.seq
 				            and (b.status = %3$s or (b.status = %2$s and (b.attempts > 0 or b.available_at > b.created_at)))
 				            and (b.status = %3$s or b.attempts > 0 or b.available_at > now())
+				            and (b.expires_at is null or b.expires_at > now())
 				          offset 0)
 				      order by e.seq
 				      limit ?
@@ -134,15 +160,20 @@ final class JdbcRelayStore implements RelayStore {
 				+ ", published_at = now() where id = any(?::uuid[])" + stillPending;
 		this.failedSql = "update " + events
 				+ " set attempts = ?, last_error = ?, available_at = now() + ? * interval '1 millisecond', status = ?"
-				+ " where id = ?" + stillPending;
+				+ " where id = ?" + stillPending + " and status <> " + EXPIRED;
 		this.purgeSql = "delete from " + events + " where id in (select id from " + events + " where status = "
 				+ PUBLISHED + " and published_at < now() - ? * interval '1 millisecond'"
 				+ " order by published_at limit ? for update skip locked)";
+		this.purgeExpiredSql = "delete from " + events + " where id in (select id from " + events + " where status = "
+				+ EXPIRED + " and expires_at < now() - ? * interval '1 millisecond'"
+				+ " order by expires_at limit ? for update skip locked)";
 	}
 
 	/**
-	 * Read due pending events of the given partitions in seq order, skipping those behind
-	 * a blocked (destination, key), up to a number of rows and of bytes.
+	 * Mark up to {@code limit} expired pending or parked events of the given partitions
+	 * {@code EXPIRED}, then read due pending events of the given partitions in seq order,
+	 * skipping expired ones and those behind a blocked (destination, key), up to a number
+	 * of rows and of bytes.
 	 * @param partitions the partitions
 	 * @param perPartition the most events read from one partition
 	 * @param limit the most events returned
@@ -153,18 +184,27 @@ final class JdbcRelayStore implements RelayStore {
 	@Override
 	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
 		return pinned(() -> {
+			List<ExpiredEvent> expired = this.jdbc.query(this.expireSql, (rs, row) -> expired(rs),
+					expireArgs(partitions, limit));
 			int[] read = new int[1];
 			List<ClaimedEvent> events = this.jdbc.query(this.fetchSql, (rs, row) -> {
 				read[0] = rs.getInt(15);
 				return map(rs);
 			}, fetchArgs(partitions, perPartition, limit, maxBytes));
-			return new Fetched(events, events.isEmpty() ? 0 : read[0]);
+			return new Fetched(events, events.isEmpty() ? 0 : read[0], expired, expired.size() >= limit);
 		});
 	}
 
 	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
-		String owned = partitions.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
-		return new Object[] { owned, perPartition, limit, maxBytes };
+		return new Object[] { array(partitions), perPartition, limit, maxBytes };
+	}
+
+	static Object[] expireArgs(Collection<Integer> partitions, int limit) {
+		return new Object[] { array(partitions), limit };
+	}
+
+	private static String array(Collection<Integer> partitions) {
+		return partitions.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
 	}
 
 	/**
@@ -189,12 +229,15 @@ final class JdbcRelayStore implements RelayStore {
 	}
 
 	/**
-	 * Delete up to {@code limit} published events older than the retention, by the
+	 * Delete up to {@code limit} published events older than the retention, and up to
+	 * {@code limit} expired events whose expiry is older than the retention, by the
 	 * database's clock.
+	 * @return the larger of the two counts
 	 */
 	@Override
 	public int purge(Duration retention, int limit) {
-		return pinned(() -> this.jdbc.update(this.purgeSql, retention.toMillis(), limit));
+		return pinned(() -> Math.max(this.jdbc.update(this.purgeSql, retention.toMillis(), limit),
+				this.jdbc.update(this.purgeExpiredSql, retention.toMillis(), limit)));
 	}
 
 	/**
@@ -212,8 +255,18 @@ final class JdbcRelayStore implements RelayStore {
 	private static ClaimedEvent map(ResultSet rs) throws SQLException {
 		OutboxMessage message = new OutboxMessage(rs.getObject(1, UUID.class), rs.getString(8), rs.getString(9),
 				rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(10), rs.getBytes(11), rs.getString(12),
-				headers(rs.getString(13)), rs.getObject(14, OffsetDateTime.class).toInstant());
+				headers(rs.getString(13)), rs.getObject(14, OffsetDateTime.class).toInstant(),
+				instant(rs.getObject(16, OffsetDateTime.class)));
 		return new ClaimedEvent(message, rs.getLong(2), rs.getInt(3), rs.getInt(4));
+	}
+
+	private static ExpiredEvent expired(ResultSet rs) throws SQLException {
+		return new ExpiredEvent(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4),
+				rs.getObject(5, OffsetDateTime.class).toInstant());
+	}
+
+	private static @Nullable Instant instant(@Nullable OffsetDateTime timestamp) {
+		return (timestamp != null) ? timestamp.toInstant() : null;
 	}
 
 	private static Map<String, String> headers(String json) {

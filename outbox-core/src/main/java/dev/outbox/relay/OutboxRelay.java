@@ -302,8 +302,9 @@ public final class OutboxRelay {
 		this.batchLock.lock();
 		try {
 			BatchClaimer.Claim claim = this.claimer.claim();
+			this.recorder.recordExpired(claim.expired());
 			if (claim.events().isEmpty()) {
-				return RelayPass.IDLE;
+				return claim.moreWaiting() ? new RelayPass(0, true) : RelayPass.IDLE;
 			}
 			DeliveryOutcome outcome = this.delivery.deliver(claim.events());
 			this.recorder.record(outcome);
@@ -356,8 +357,8 @@ public final class OutboxRelay {
 	}
 
 	/**
-	 * Delete published rows older than the retention now, in batches (the relay also does
-	 * this every purge interval).
+	 * Delete published rows older than the retention, and expired rows whose expiry is,
+	 * now, in batches (the relay also does this every purge interval).
 	 */
 	void purgeNow() {
 		this.housekeeping.purge();
@@ -567,7 +568,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * How long published rows are kept; zero deletes them when confirmed.
+		 * How long published rows are kept; zero deletes them when confirmed. Expired
+		 * rows are kept as long from their expiry, and at least until the next purge.
 		 * @param retention the retention (default zero)
 		 * @return this builder
 		 */
@@ -577,8 +579,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * How often published rows past their retention are purged, and how many per
-		 * statement.
+		 * How often published and expired rows past their retention are purged, and how
+		 * many per statement.
 		 * @param interval the interval (default 1m)
 		 * @param batchSize rows per delete statement (default
 		 * {@value #DEFAULT_PURGE_BATCH_SIZE})

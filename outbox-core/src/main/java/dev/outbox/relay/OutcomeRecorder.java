@@ -13,6 +13,7 @@ import java.util.function.DoubleSupplier;
 import dev.outbox.spi.NotAttemptedException;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
+import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
@@ -93,6 +94,14 @@ final class OutcomeRecorder {
 		if (!outcome.failed().isEmpty()) {
 			markFailed(outcome.failed());
 		}
+	}
+
+	/**
+	 * Tell the listener and the log about events the store marked expired.
+	 * @param expired the expired events
+	 */
+	void recordExpired(List<ExpiredEvent> expired) {
+		ExpiryReport.report(expired, this.listener, this.instanceId);
 	}
 
 	private void markPublished(DeliveryOutcome outcome) {

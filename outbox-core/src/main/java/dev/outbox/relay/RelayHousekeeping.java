@@ -58,7 +58,8 @@ final class RelayHousekeeping {
 	}
 
 	/**
-	 * Schedule heartbeats, and purges when published rows are kept.
+	 * Schedule heartbeats and purges (also with a zero retention: expired rows are kept
+	 * until a purge).
 	 */
 	void start() {
 		ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor((runnable) -> {
@@ -68,10 +69,8 @@ final class RelayHousekeeping {
 		});
 		long heartbeatMillis = Math.max(1, this.leaseDuration.toMillis() / 3);
 		executor.scheduleWithFixedDelay(this::heartbeat, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
-		if (!this.retention.isZero()) {
-			executor.scheduleWithFixedDelay(this::purge, this.purgeInterval.toMillis(), this.purgeInterval.toMillis(),
-					TimeUnit.MILLISECONDS);
-		}
+		executor.scheduleWithFixedDelay(this::purge, this.purgeInterval.toMillis(), this.purgeInterval.toMillis(),
+				TimeUnit.MILLISECONDS);
 		this.scheduler = executor;
 	}
 
@@ -123,10 +122,10 @@ final class RelayHousekeeping {
 					&& !Thread.currentThread().isInterrupted());
 		}
 		catch (RuntimeException ex) {
-			logger.warn("Outbox relay " + this.instanceId + " failed to purge published events: " + ex);
+			logger.warn("Outbox relay " + this.instanceId + " failed to purge published and expired events: " + ex);
 		}
 		catch (Throwable ex) {
-			logger.error("Outbox relay " + this.instanceId + " failed to purge published events", ex);
+			logger.error("Outbox relay " + this.instanceId + " failed to purge published and expired events", ex);
 		}
 	}
 

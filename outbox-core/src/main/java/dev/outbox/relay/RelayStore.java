@@ -5,6 +5,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 
+import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
+
 /**
  * The operations of the relay pipeline on the stored events: claim a batch, record its
  * outcome, purge published rows. {@link JdbcRelayStore} implements them on the outbox
@@ -17,10 +19,12 @@ import java.util.UUID;
 interface RelayStore {
 
 	/**
-	 * Read due pending events of the given partitions in seq order, skipping those behind
-	 * a blocked (destination, key): a key is blocked from its first event that is parked,
-	 * being retried or delayed and not due, and a key whose head is being retried sends
-	 * only that head.
+	 * Mark up to {@code limit} pending or parked events of the given partitions that are
+	 * past their expiry as expired, then read due pending events of the given partitions
+	 * in seq order, skipping expired ones and those behind a blocked (destination, key):
+	 * an expired event blocks nothing; a key is blocked from its first event that is
+	 * parked, being retried or delayed and not due, and a key whose head is being retried
+	 * sends only that head.
 	 * @param partitions the partitions
 	 * @param perPartition the most events read from one partition
 	 * @param limit the most events returned
@@ -47,11 +51,12 @@ interface RelayStore {
 	void markFailed(List<Failure> failures);
 
 	/**
-	 * Delete up to {@code limit} published events older than the retention, by the
+	 * Delete up to {@code limit} published events older than the retention, and up to
+	 * {@code limit} expired events whose expiry is older than the retention, by the
 	 * store's clock.
 	 * @param retention the retention
-	 * @param limit the most events deleted
-	 * @return the number of events deleted
+	 * @param limit the most events deleted of each kind
+	 * @return the larger of the two numbers of events deleted
 	 */
 	int purge(Duration retention, int limit);
 
@@ -61,8 +66,10 @@ interface RelayStore {
 	 * @param events the events to send, in seq order
 	 * @param read the rows read before the byte bound cut the batch (more than
 	 * {@code events.size()} when it did)
+	 * @param expired the events marked expired before the fetch
+	 * @param moreExpired whether more expired events may be waiting to be marked
 	 */
-	record Fetched(List<ClaimedEvent> events, int read) {
+	record Fetched(List<ClaimedEvent> events, int read, List<ExpiredEvent> expired, boolean moreExpired) {
 
 		boolean cutByBytes() {
 			return this.read > this.events.size();

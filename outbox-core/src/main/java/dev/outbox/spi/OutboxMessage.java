@@ -21,10 +21,36 @@ import org.jspecify.annotations.Nullable;
  * @param contentType the payload's content type, for example {@code application/json}
  * @param headers the headers recorded with the event
  * @param createdAt when the event was recorded
+ * @param expiresAt when the event expires ({@code OutboxEvent.Builder.expiresAt}), or
+ * {@code null} if it never does. The relay sends only events that had not expired when it
+ * read them (by the database's clock); a sender tells the broker the time left, so that a
+ * message a consumer has not taken by then is dropped, as RabbitMQ does with the
+ * {@code expiration} property
  */
 public record OutboxMessage(UUID id, String destination, @Nullable String routingKey, String aggregateType,
 		String aggregateId, String eventType, String key, byte[] payload, String contentType,
-		Map<String, String> headers, Instant createdAt) {
+		Map<String, String> headers, Instant createdAt, @Nullable Instant expiresAt) {
+
+	/**
+	 * A message that does not expire.
+	 * @param id the message id
+	 * @param destination Kafka topic or RabbitMQ exchange
+	 * @param routingKey RabbitMQ routing key, or {@code null} for the event type
+	 * @param aggregateType the aggregate type
+	 * @param aggregateId the aggregate id
+	 * @param eventType the logical event type
+	 * @param key the message key
+	 * @param payload the serialized payload
+	 * @param contentType the payload's content type
+	 * @param headers the headers recorded with the event
+	 * @param createdAt when the event was recorded
+	 */
+	public OutboxMessage(UUID id, String destination, @Nullable String routingKey, String aggregateType,
+			String aggregateId, String eventType, String key, byte[] payload, String contentType,
+			Map<String, String> headers, Instant createdAt) {
+		this(id, destination, routingKey, aggregateType, aggregateId, eventType, key, payload, contentType, headers,
+				createdAt, null);
+	}
 
 	/**
 	 * The RabbitMQ routing key: the one set, or the event type.

@@ -2,6 +2,7 @@ package dev.outbox.spi;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * Told by the relay what happened to the events it sent, for metrics and logs. Called on
@@ -35,6 +36,26 @@ public interface OutboxRelayListener {
 	 * @param error the recorded error
 	 */
 	default void onParked(OutboxMessage message, int attempts, String error) {
+	}
+
+	/**
+	 * An event that reached its expiry unsent and is now marked expired: it is never
+	 * sent, and the later events of its key no longer wait for it.
+	 * @param event the expired event
+	 */
+	default void onExpired(ExpiredEvent event) {
+	}
+
+	/**
+	 * An event the relay marked expired (its payload is not read).
+	 *
+	 * @param id the message id
+	 * @param destination Kafka topic or RabbitMQ exchange
+	 * @param eventType the logical event type
+	 * @param key the message key
+	 * @param expiresAt when it expired
+	 */
+	record ExpiredEvent(UUID id, String destination, String eventType, String key, Instant expiresAt) {
 	}
 
 }

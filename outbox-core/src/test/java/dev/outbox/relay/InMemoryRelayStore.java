@@ -88,7 +88,7 @@ final class InMemoryRelayStore implements RelayStore {
 			bytes += row.message.payload().length;
 			events.add(new ClaimedEvent(row.message, row.seq, row.partition, row.attempts));
 		}
-		return new Fetched(events, events.isEmpty() ? 0 : candidates.size());
+		return new Fetched(events, events.isEmpty() ? 0 : candidates.size(), List.of(), false);
 	}
 
 	private boolean isBlocked(Row row, Instant now) {

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
 
+import dev.outbox.spi.OutboxRelayListener;
+import dev.outbox.spi.Partitions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -89,6 +91,68 @@ class RelayStoreIntegrationTests {
 	}
 
 	@Test
+	void fetchMarksExpiredRowsOfItsPartitionsExpiredAndNeitherSendsThemNorLetsThemBlock() {
+		UUID retried = this.fixture.insert("x", "r", "retried");
+		UUID behindRetried = this.fixture.insert("x", "r", "behind-retried");
+		UUID parked = this.fixture.insert("x", "p", "parked");
+		UUID behindParked = this.fixture.insert("x", "p", "behind-parked");
+		UUID expired = this.fixture.insert("x", "e", "expired");
+		UUID notYet = this.fixture.insert("x", "e", "not-yet");
+		this.fixture.jdbc.update("update " + this.events
+				+ " set attempts = 1, available_at = now() + interval '1 hour', expires_at = now() - interval '1 second'"
+				+ " where id = ?", retried);
+		this.fixture.jdbc.update("update " + this.events
+				+ " set status = 'PARKED', attempts = 10, expires_at = now() - interval '1 second' where id = ?",
+				parked);
+		this.fixture.jdbc.update("update " + this.events + " set expires_at = now() - interval '1 second' where id = ?",
+				expired);
+		this.fixture.jdbc.update("update " + this.events + " set expires_at = now() + interval '1 hour' where id = ?",
+				notYet);
+		RelayStore.Fetched fetched = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE);
+		assertThat(fetched.expired()).map(OutboxRelayListener.ExpiredEvent::id)
+			.containsExactlyInAnyOrder(retried, parked, expired);
+		assertThat(fetched.moreExpired()).isFalse();
+		assertThat(fetched.events()).map((event) -> event.message().id())
+			.containsExactlyInAnyOrder(behindRetried, behindParked, notYet);
+		assertThat(fetched.events()).filteredOn((event) -> event.message().id().equals(notYet))
+			.singleElement()
+			.satisfies((event) -> assertThat(event.message().expiresAt()).isNotNull());
+		assertThat(List.of(retried, parked, expired))
+			.allSatisfy((id) -> assertThat(this.fixture.status(id)).isEqualTo("EXPIRED"));
+		// a late failure of an event that expired meanwhile leaves it expired
+		this.store.markFailed(List.of(new RelayStore.Failure(expired, 1, "late", Duration.ZERO, false)));
+		assertThat(this.fixture.status(expired)).isEqualTo("EXPIRED");
+	}
+
+	@Test
+	void fetchMarksExpiredRowsOfItsPartitionsOnlyAndAtMostItsLimit() {
+		List<UUID> ids = new ArrayList<>();
+		for (int i = 0; i < 5; i++) {
+			ids.add(this.fixture.insert("x", "k" + i, "{}"));
+		}
+		this.fixture.jdbc.update("update " + this.events + " set expires_at = now() - interval '1 second'");
+		RelayStore.Fetched first = this.store.fetch(ALL, 63, 3, Long.MAX_VALUE);
+		assertThat(first.expired()).hasSize(3);
+		assertThat(first.moreExpired()).isTrue();
+		assertThat(first.events()).isEmpty();
+		List<Integer> left = IntStream.range(0, 5)
+			.filter((i) -> this.fixture.status(ids.get(i)).equals("PENDING"))
+			.boxed()
+			.toList();
+		assertThat(left).hasSize(2);
+		List<Integer> leftPartitions = left.stream()
+			.map((i) -> Partitions.of("k" + i, RelayFixture.PARTITIONS))
+			.toList();
+		List<Integer> others = ALL.stream().filter((p) -> !leftPartitions.contains(p)).toList();
+		assertThat(this.store.fetch(others, 63, 500, Long.MAX_VALUE).expired()).isEmpty();
+		RelayStore.Fetched rest = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE);
+		assertThat(rest.expired()).map(OutboxRelayListener.ExpiredEvent::id)
+			.containsExactlyInAnyOrderElementsOf(left.stream().map(ids::get).toList());
+		assertThat(rest.moreExpired()).isFalse();
+		assertThat(this.fixture.count("status = 'EXPIRED'")).isEqualTo(5);
+	}
+
+	@Test
 	void fetchStopsAtTheByteBoundInSeqOrderButAlwaysAdmitsOneEvent() {
 		String kilobyte = "x".repeat(1000);
 		List<UUID> ids = new ArrayList<>();
@@ -124,10 +188,11 @@ class RelayStoreIntegrationTests {
 				onOneConnection.markPublished(List.of(id), i % 2 == 0);
 				onOneConnection.purge(Duration.ZERO, 1000);
 			}
+			// the fetch also marks expired rows; the purge also deletes expired rows
 			List<Map<String, Object>> prepared = new JdbcTemplate(new SingleConnectionDataSource(connection, true))
 				.queryForList("select statement, generic_plans, custom_plans from pg_prepared_statements"
 						+ " where statement like '%outbox_event%'");
-			assertThat(prepared).hasSize(5).allSatisfy((statement) -> {
+			assertThat(prepared).hasSize(7).allSatisfy((statement) -> {
 				assertThat(statement.get("generic_plans")).as(statement.toString()).isEqualTo(0L);
 				assertThat((Long) statement.get("custom_plans")).as(statement.toString()).isPositive();
 			});
@@ -147,6 +212,8 @@ class RelayStoreIntegrationTests {
 		assertIndexScansOnly(this.store.publishedSql, ids);
 		assertIndexScansOnly(this.store.failedSql, 2, "error", 1000L, "PENDING", failing);
 		assertIndexScansOnly(this.store.purgeSql, 3_600_000L, 1000);
+		assertIndexScansOnly(this.store.expireSql, JdbcRelayStore.expireArgs(ALL, 500));
+		assertIndexScansOnly(this.store.purgeExpiredSql, 3_600_000L, 1000);
 	}
 
 	private void assertIndexScansOnly(String sql, Object... args) {

@@ -47,7 +47,8 @@ public final class OutboxTester {
 	/**
 	 * Wait until every event committed before this call is delivered. A running relay is
 	 * woken; a relay that is not started ({@code outbox.relay.auto-startup=false}) is run
-	 * on this thread. Events committed after the call are not waited for.
+	 * on this thread. Events committed after the call are not waited for, nor are events
+	 * past their expiry (never sent: the relay marks them {@code EXPIRED}).
 	 * @param timeout how long to wait
 	 * @throws AssertionError at once if one of these events is parked, or when the
 	 * timeout passes with some still pending; the message lists them (id, type,
@@ -64,7 +65,8 @@ public final class OutboxTester {
 			List<String> open = new ArrayList<>();
 			boolean[] parked = { false };
 			this.jdbc.query("select id, status, event_type, destination, message_key, attempts, last_error from "
-					+ this.table + " where seq <= ? and status in ('PENDING', 'PARKED') order by seq limit ?", (rs) -> {
+					+ this.table + " where seq <= ? and status in ('PENDING', 'PARKED')"
+					+ " and (expires_at is null or expires_at > now()) order by seq limit ?", (rs) -> {
 						parked[0] |= "PARKED".equals(rs.getString(2));
 						open.add(
 								rs.getString(2) + " " + rs.getString(1) + " (type " + rs.getString(3) + ", destination "

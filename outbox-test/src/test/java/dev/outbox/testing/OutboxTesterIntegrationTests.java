@@ -1,6 +1,7 @@
 package dev.outbox.testing;
 
 import java.time.Duration;
+import java.time.Instant;
 
 import dev.outbox.Outbox;
 import dev.outbox.OutboxEvent;
@@ -85,6 +86,31 @@ class OutboxTesterIntegrationTests {
 			assertThat(tester.published()).singleElement()
 				.satisfies((message) -> assertThat(message.destination()).isEqualTo("orders"));
 		});
+	}
+
+	@Test
+	void neitherWaitsForNorSendsEventsPastTheirExpiry() {
+		runner(schemas.newSchema())
+			.withPropertyValues(NO_BROKER, "outbox.test.send-to-broker=false", "outbox.relay.auto-startup=false")
+			.run((context) -> {
+				Outbox outbox = context.getBean(Outbox.class);
+				new TransactionTemplate(context.getBean(PlatformTransactionManager.class))
+					.executeWithoutResult((status) -> {
+						outbox.publish(OutboxEvent.builder("orders")
+							.aggregateId(8)
+							.payload(new OrderPlaced(8))
+							.expiresAt(Instant.now().minusSeconds(1))
+							.build());
+						outbox.publish(OutboxEvent.of("orders", 9, new OrderPlaced(9)));
+					});
+				OutboxTester tester = context.getBean(OutboxTester.class);
+				tester.awaitDrained(Duration.ofSeconds(30));
+				assertThat(tester.published()).singleElement()
+					.satisfies((message) -> assertThat(message.key()).isEqualTo("9"));
+				assertThat(jdbc(context).queryForObject("select status from outbox_event where message_key = '8'",
+						String.class))
+					.isEqualTo("EXPIRED");
+			});
 	}
 
 	@Test

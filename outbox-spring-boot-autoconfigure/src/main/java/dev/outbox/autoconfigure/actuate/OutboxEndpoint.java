@@ -68,8 +68,8 @@ public class OutboxEndpoint {
 			.stream()
 			.map(EventDescriptor::of)
 			.toList();
-		return new OutboxDescriptor(stats.pending(), stats.failing(), stats.parked(), stats.oldestPendingAgeOrZero(),
-				events);
+		return new OutboxDescriptor(stats.pending(), stats.failing(), stats.parked(), stats.expired(),
+				stats.oldestPendingAgeOrZero(), events);
 	}
 
 	/**
@@ -129,10 +129,11 @@ public class OutboxEndpoint {
 	 * @param pending pending events (delayed and failing ones included)
 	 * @param failing pending events whose last attempt failed
 	 * @param parked parked events
+	 * @param expired events that expired unsent, until purged
 	 * @param oldestPendingAge how long the oldest due pending event has waited
 	 * @param events parked, then failing, events
 	 */
-	public record OutboxDescriptor(long pending, long failing, long parked, Duration oldestPendingAge,
+	public record OutboxDescriptor(long pending, long failing, long parked, long expired, Duration oldestPendingAge,
 			List<EventDescriptor> events) implements OperationResponseBody {
 	}
 

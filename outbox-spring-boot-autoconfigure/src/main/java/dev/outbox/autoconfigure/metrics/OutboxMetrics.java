@@ -18,9 +18,9 @@ import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * The outbox's meters: counters of published, failed and parked events and the
+ * The outbox's meters: counters of published, failed, parked and expired events and the
  * record-to-confirm latency (tagged by destination), told by the relay; gauges of the
- * outbox table (pending, failing, parked, oldest pending age) read through a
+ * outbox table (pending, failing, parked, expired, oldest pending age) read through a
  * {@link CachedOutboxStats}.
  */
 final class OutboxMetrics implements OutboxRelayListener {
@@ -31,6 +31,8 @@ final class OutboxMetrics implements OutboxRelayListener {
 
 	static final String PARKED = "outbox.events.parked";
 
+	static final String EXPIRED = "outbox.events.expired";
+
 	static final String LATENCY = "outbox.events.latency";
 
 	static final String PENDING = "outbox.events.pending";
@@ -38,6 +40,8 @@ final class OutboxMetrics implements OutboxRelayListener {
 	static final String FAILING = "outbox.events.failing";
 
 	static final String PARKED_CURRENT = "outbox.events.parked.current";
+
+	static final String EXPIRED_CURRENT = "outbox.events.expired.current";
 
 	static final String OLDEST_PENDING_AGE = "outbox.events.oldest.pending.age";
 
@@ -54,6 +58,8 @@ final class OutboxMetrics implements OutboxRelayListener {
 
 	private final Map<String, Counter> parked = new ConcurrentHashMap<>();
 
+	private final Map<String, Counter> expired = new ConcurrentHashMap<>();
+
 	private final Map<String, Timer> latency = new ConcurrentHashMap<>();
 
 	OutboxMetrics(MeterRegistry registry, CachedOutboxStats stats) {
@@ -63,6 +69,7 @@ final class OutboxMetrics implements OutboxRelayListener {
 		gauge(FAILING, "Pending events whose last attempt failed, to be retried", stats, OutboxStats::failing);
 		gauge(PARKED_CURRENT, "Parked events waiting for an operator to replay or discard them", stats,
 				OutboxStats::parked);
+		gauge(EXPIRED_CURRENT, "Events that expired unsent, kept until purged", stats, OutboxStats::expired);
 		TimeGauge
 			.builder(OLDEST_PENDING_AGE, stats, TimeUnit.SECONDS,
 					(cache) -> value(cache, (s) -> s.oldestPendingAgeOrZero().toNanos() / 1e9))
@@ -115,6 +122,13 @@ final class OutboxMetrics implements OutboxRelayListener {
 	@Override
 	public void onParked(OutboxMessage message, int attempts, String error) {
 		counter(this.parked, PARKED, "Events parked after their last allowed attempt", message.destination())
+			.increment();
+	}
+
+	@Override
+	public void onExpired(ExpiredEvent event) {
+		counter(this.expired, EXPIRED, "Events that reached their expiry unsent and are never sent",
+				event.destination())
 			.increment();
 	}
 

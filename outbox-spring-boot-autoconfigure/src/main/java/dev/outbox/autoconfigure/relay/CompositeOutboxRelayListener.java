@@ -38,6 +38,11 @@ final class CompositeOutboxRelayListener implements OutboxRelayListener {
 		each((listener) -> listener.onParked(message, attempts, error));
 	}
 
+	@Override
+	public void onExpired(ExpiredEvent event) {
+		each((listener) -> listener.onExpired(event));
+	}
+
 	private void each(Consumer<OutboxRelayListener> call) {
 		for (OutboxRelayListener listener : this.listeners) {
 			try {

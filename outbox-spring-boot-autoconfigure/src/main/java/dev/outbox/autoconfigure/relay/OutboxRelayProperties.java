@@ -78,13 +78,14 @@ public class OutboxRelayProperties {
 	private Duration leaseDuration = OutboxRelay.DEFAULT_LEASE_DURATION;
 
 	/**
-	 * How long published events are kept (status PUBLISHED). Zero deletes them as soon as
-	 * the broker confirmed them.
+	 * How long published events are kept (status PUBLISHED), and expired ones (status
+	 * EXPIRED) from their expiry. Zero deletes published events as soon as the broker
+	 * confirmed them, and expired ones at the next purge.
 	 */
 	private Duration retention = OutboxRelay.DEFAULT_RETENTION;
 
 	/**
-	 * Interval between purges of published events older than the retention.
+	 * Interval between purges of published and expired events older than the retention.
 	 */
 	private Duration purgeInterval = OutboxRelay.DEFAULT_PURGE_INTERVAL;
 

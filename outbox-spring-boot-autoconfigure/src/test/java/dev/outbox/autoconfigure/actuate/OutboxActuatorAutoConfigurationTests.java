@@ -103,6 +103,7 @@ class OutboxActuatorAutoConfigurationTests {
 			assertThat(degraded.getDetails().get("reasons").toString()).contains("outbox.health.max-parked");
 			OutboxEndpoint.OutboxDescriptor listing = endpoint.events(SecurityContext.NONE);
 			assertThat(listing.parked()).isOne();
+			assertThat(listing.expired()).isZero();
 			assertThat(listing.events()).singleElement().satisfies((event) -> {
 				assertThat(event.id()).isEqualTo(id);
 				assertThat(event.state()).isEqualTo("PARKED");

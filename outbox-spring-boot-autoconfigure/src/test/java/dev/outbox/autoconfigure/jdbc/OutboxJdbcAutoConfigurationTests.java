@@ -336,7 +336,7 @@ class OutboxJdbcAutoConfigurationTests {
 			assertThat(jdbc.queryForList("select script from " + database.schema()
 					+ ".outbox_schema_history where success order by installed_rank", String.class))
 				.containsExactly("<< outbox baseline >>", "V1__create_event_tables.sql",
-						"V2__block_per_destination_and_key.sql");
+						"V2__block_per_destination_and_key.sql", "V3__expiry.sql");
 		});
 		runner.run((context) -> assertThat(context).hasNotFailed());
 	}

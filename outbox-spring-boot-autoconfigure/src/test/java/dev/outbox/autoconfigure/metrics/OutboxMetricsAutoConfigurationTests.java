@@ -1,6 +1,7 @@
 package dev.outbox.autoconfigure.metrics;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 
 import dev.outbox.Outbox;
@@ -90,6 +91,32 @@ class OutboxMetricsAutoConfigurationTests {
 			context.getBean(OutboxAdmin.class)
 				.discard(context.getBean(OutboxAdmin.class).failedEvents(1, false).get(0).id());
 			assertThat(gauge(registry, OutboxMetrics.PARKED_CURRENT)).isZero();
+		});
+	}
+
+	@Test
+	void expiredCounterAndGaugeCountEventsThatExpiredUnsent() {
+		this.runner.withPropertyValues("outbox.relay.retention=1h").run((context) -> {
+			String exchange = "metrics-expired-" + UUID.randomUUID();
+			declare(context, exchange, true);
+			MeterRegistry registry = context.getBean(MeterRegistry.class);
+			// an expiry already past is accepted: the event expires unsent
+			publish(context,
+					OutboxEvent.builder(exchange)
+						.aggregateId("o-1")
+						.payload("late")
+						.expiresAt(Instant.now().minusSeconds(1))
+						.build(),
+					OutboxEvent.of(exchange, "o-1", "next"));
+
+			await().atMost(Duration.ofSeconds(20))
+				.untilAsserted(() -> assertThat(counter(registry, OutboxMetrics.EXPIRED, exchange)).isEqualTo(1));
+			await().atMost(Duration.ofSeconds(20))
+				.untilAsserted(() -> assertThat(counter(registry, OutboxMetrics.PUBLISHED, exchange)).isEqualTo(1));
+			assertThat(gauge(registry, OutboxMetrics.EXPIRED_CURRENT)).isEqualTo(1);
+			assertThat(context.getBean(OutboxAdmin.class).stats().expired()).isEqualTo(1);
+			new org.springframework.jdbc.core.JdbcTemplate(context.getBean(javax.sql.DataSource.class))
+				.update("delete from outbox_event");
 		});
 	}
 
