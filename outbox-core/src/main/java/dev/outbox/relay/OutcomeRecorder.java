@@ -15,6 +15,7 @@ import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.retry.RetryException;
 import org.springframework.core.retry.RetryPolicy;
@@ -189,7 +190,7 @@ final class OutcomeRecorder {
 
 	private void warnOfRetries(Map<ClaimedEvent, RelayStore.Failure> outcomes) {
 		int retried = 0;
-		String example = null;
+		@Nullable String example = null;
 		for (Map.Entry<ClaimedEvent, RelayStore.Failure> outcome : outcomes.entrySet()) {
 			if (!outcome.getValue().parked()) {
 				retried++;
