@@ -16,6 +16,7 @@ import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.retry.RetryException;
 import org.springframework.core.retry.RetryPolicy;
@@ -198,7 +199,7 @@ final class OutcomeRecorder {
 
 	private void warnOfRetries(Map<ClaimedEvent, RelayStore.Failure> outcomes) {
 		int retried = 0;
-		String example = null;
+		@Nullable String example = null;
 		for (Map.Entry<ClaimedEvent, RelayStore.Failure> outcome : outcomes.entrySet()) {
 			if (!outcome.getValue().parked()) {
 				retried++;
