@@ -22,6 +22,7 @@ public final class TestKafka {
 	 * @return the {@code host:port} list to connect to
 	 */
 	public static synchronized String bootstrapServers() {
+		TestPhase.requireServicesAllowed("Kafka");
 		if (bootstrapServers == null) {
 			String external = System.getenv("OUTBOX_TEST_KAFKA_BOOTSTRAP");
 			if (external != null && !external.isBlank()) {

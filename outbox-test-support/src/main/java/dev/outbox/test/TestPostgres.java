@@ -58,6 +58,7 @@ public final class TestPostgres {
 	 * @return the server's connection settings
 	 */
 	public static synchronized Server server() {
+		TestPhase.requireServicesAllowed("PostgreSQL");
 		if (server == null) {
 			server = locate();
 		}
