@@ -3,6 +3,7 @@ package dev.outbox.test;
 import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
+
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
