@@ -207,7 +207,7 @@ public final class IdempotentConsumer {
 			Function<? super M, @Nullable String> messageId, Consumer<List<M>> handler) {
 		Assert.notNull(handler, "handler must not be null");
 		try {
-			return this.<M, @Nullable Object>invokeBatch(consumer, messages, messageId, (fresh) -> {
+			return this.<M, Object>invokeBatch(consumer, messages, messageId, (fresh) -> {
 				handler.accept(fresh);
 				return null;
 			}).messages();

@@ -43,7 +43,7 @@ final class IdempotentListenerInterceptor implements MethodInterceptor {
 		if (plan == null) {
 			return invocation.proceed();
 		}
-		Object[] arguments = invocation.getArguments();
+		@Nullable Object[] arguments = invocation.getArguments();
 		Source batch = plan.batch();
 		if (batch != null) {
 			List<?> messages = (List<?>) arguments[batch.index()];

@@ -445,7 +445,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 		String[] aggregateIds = new String[size];
 		String[] eventTypes = new String[size];
 		String[] destinations = new String[size];
-		String[] routingKeys = new String[size];
+		@Nullable String[] routingKeys = new String[size];
 		String[] keys = new String[size];
 		Integer[] partitionNumbers = new Integer[size];
 		byte[][] payloads = new byte[size][];

@@ -20,6 +20,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
 
 /**
  * Partition ownership of one relay instance. Every heartbeat records the instance as
@@ -41,6 +42,11 @@ final class PartitionLeases {
 	private static final Log logger = LogFactory.getLog(PartitionLeases.class);
 
 	private static final OffsetDateTime NEVER = OffsetDateTime.of(1970, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+
+	/**
+	 * Reads a {@code returning partition_no} row (never null: the column is the key).
+	 */
+	private static final RowMapper<Integer> PARTITION_NO = (rs, row) -> rs.getInt(1);
 
 	private final JdbcTemplate jdbc;
 
@@ -110,9 +116,9 @@ final class PartitionLeases {
 		// Renewing a lease this instance still owns is safe even if it expired: no other
 		// instance took it over, or the owner would have changed.
 		long renewSentAt = System.nanoTime();
-		List<Integer> renewed = this.jdbc.queryForList("update " + leases
+		List<Integer> renewed = this.jdbc.query("update " + leases
 				+ " set lease_until = clock_timestamp() + ? * interval '1 millisecond' where owner = ? and partition_no < ? returning partition_no",
-				Integer.class, leaseMillis, this.instanceId, this.partitions);
+				PARTITION_NO, leaseMillis, this.instanceId, this.partitions);
 		this.owned.keySet().retainAll(renewed);
 		renewed.forEach((partition) -> this.owned.put(partition, renewSentAt + leaseNanos));
 		if (renewed.size() > share) {
@@ -121,11 +127,11 @@ final class PartitionLeases {
 		}
 		else if (renewed.size() < share) {
 			long acquireSentAt = System.nanoTime();
-			List<Integer> acquired = this.jdbc.queryForList("update " + leases
+			List<Integer> acquired = this.jdbc.query("update " + leases
 					+ " set owner = ?, lease_until = clock_timestamp() + ? * interval '1 millisecond' where partition_no in (select partition_no from "
 					+ leases
 					+ " where partition_no < ? and (owner is null or lease_until < clock_timestamp()) order by partition_no limit ? for update skip locked) returning partition_no",
-					Integer.class, this.instanceId, leaseMillis, this.partitions, share - renewed.size());
+					PARTITION_NO, this.instanceId, leaseMillis, this.partitions, share - renewed.size());
 			acquired.forEach((partition) -> this.owned.put(partition, acquireSentAt + leaseNanos));
 			if (!acquired.isEmpty() && logger.isDebugEnabled()) {
 				logger.debug("Relay " + this.instanceId + " acquired partitions " + acquired);

@@ -55,6 +55,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
 	 * @throws IllegalStateException if formatting the storage fails
 	 */
 	public KafkaBrokerProcess() throws IOException {
+		TestPhase.requireServicesAllowed("a Kafka broker process");
 		this.directory = Files.createTempDirectory("outbox-kafka-");
 		this.config = this.directory.resolve("server.properties");
 		this.log = this.directory.resolve("broker.log");

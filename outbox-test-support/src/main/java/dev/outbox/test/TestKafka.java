@@ -3,6 +3,7 @@ package dev.outbox.test;
 import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
+
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
@@ -22,6 +23,7 @@ public final class TestKafka {
 	 * @return the {@code host:port} list to connect to
 	 */
 	public static synchronized String bootstrapServers() {
+		TestPhase.requireServicesAllowed("Kafka");
 		if (bootstrapServers == null) {
 			String external = System.getenv("OUTBOX_TEST_KAFKA_BOOTSTRAP");
 			if (external != null && !external.isBlank()) {

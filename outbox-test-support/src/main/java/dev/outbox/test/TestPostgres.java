@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
-import org.flywaydb.core.Flyway;
 import com.zaxxer.hikari.HikariDataSource;
+import org.flywaydb.core.Flyway;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -58,6 +58,7 @@ public final class TestPostgres {
 	 * @return the server's connection settings
 	 */
 	public static synchronized Server server() {
+		TestPhase.requireServicesAllowed("PostgreSQL");
 		if (server == null) {
 			server = locate();
 		}

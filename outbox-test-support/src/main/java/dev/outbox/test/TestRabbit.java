@@ -29,6 +29,7 @@ public final class TestRabbit {
 	 * @return the broker's settings
 	 */
 	public static synchronized Broker broker() {
+		TestPhase.requireServicesAllowed("RabbitMQ");
 		if (broker == null) {
 			broker = locate();
 		}

@@ -23,6 +23,7 @@ import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfigu
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.lang.Contract;
 import org.springframework.util.unit.DataSize;
 
 import dev.outbox.Outbox;
@@ -101,6 +102,7 @@ public final class OutboxJdbcAutoConfiguration {
 	 * Checks a name by the {@link SqlIdentifiers} rule, failing start-up naming the
 	 * property and the fix.
 	 */
+	@Contract("_, !null, _ -> !null")
 	private static @Nullable String identifier(String property, @Nullable String value, String example) {
 		String reason = (value != null) ? SqlIdentifiers.invalidReason(value.trim(), property, example) : null;
 		if (reason != null) {

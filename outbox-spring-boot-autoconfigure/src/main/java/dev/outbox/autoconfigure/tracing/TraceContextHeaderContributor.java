@@ -33,7 +33,7 @@ final class TraceContextHeaderContributor implements OutboxHeaderContributor {
 			return Map.of();
 		}
 		Map<String, String> headers = new LinkedHashMap<>();
-		this.propagator.inject(span.context(), headers, Map::put);
+		this.propagator.inject(span.context(), headers, (carrier, key, value) -> headers.put(key, value));
 		return headers;
 	}
 

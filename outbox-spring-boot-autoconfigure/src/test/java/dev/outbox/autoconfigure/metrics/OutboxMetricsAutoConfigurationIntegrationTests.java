@@ -41,7 +41,7 @@ import static org.awaitility.Awaitility.await;
  * Tests for {@link OutboxMetricsAutoConfiguration}: meters move as events flow through a
  * real PostgreSQL and RabbitMQ.
  */
-class OutboxMetricsAutoConfigurationTests {
+class OutboxMetricsAutoConfigurationIntegrationTests {
 
 	@RegisterExtension
 	static final TestPostgres.SchemaPerClass schema = new TestPostgres.SchemaPerClass();

@@ -48,7 +48,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 /**
  * Tests for {@link OutboxJdbcAutoConfiguration}, against a real PostgreSQL.
  */
-class OutboxJdbcAutoConfigurationTests {
+class OutboxJdbcAutoConfigurationIntegrationTests {
 
 	@RegisterExtension
 	static final TestPostgres.Schemas schemas = new TestPostgres.Schemas();

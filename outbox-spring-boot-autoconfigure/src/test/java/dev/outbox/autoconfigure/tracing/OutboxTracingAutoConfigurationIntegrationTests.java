@@ -58,7 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * observation enabled, through the outbox table, the relay and a real Kafka or RabbitMQ
  * broker.
  */
-class OutboxTracingAutoConfigurationTests {
+class OutboxTracingAutoConfigurationIntegrationTests {
 
 	@RegisterExtension
 	static final TestPostgres.SchemaPerClass schema = new TestPostgres.SchemaPerClass();

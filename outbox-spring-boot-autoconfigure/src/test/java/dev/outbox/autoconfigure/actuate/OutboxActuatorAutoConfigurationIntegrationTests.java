@@ -56,7 +56,7 @@ import static org.awaitility.Awaitility.await;
  * endpoint lists it, and after the routing is fixed a replay through the endpoint
  * delivers it.
  */
-class OutboxActuatorAutoConfigurationTests {
+class OutboxActuatorAutoConfigurationIntegrationTests {
 
 	@RegisterExtension
 	static final TestPostgres.SchemaPerClass schema = new TestPostgres.SchemaPerClass();

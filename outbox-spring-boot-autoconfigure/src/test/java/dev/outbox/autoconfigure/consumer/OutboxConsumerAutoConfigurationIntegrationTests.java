@@ -39,7 +39,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Tests for {@link OutboxConsumerAutoConfiguration}.
  */
-class OutboxConsumerAutoConfigurationTests {
+class OutboxConsumerAutoConfigurationIntegrationTests {
 
 	private static TestPostgres.Database database;
 

@@ -51,7 +51,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Auto-configuration of the relay and its senders, against the real services.
  */
-class OutboxRelayAutoConfigurationTests {
+class OutboxRelayAutoConfigurationIntegrationTests {
 
 	@RegisterExtension
 	static final TestPostgres.SchemaPerClass schema = new TestPostgres.SchemaPerClass();
