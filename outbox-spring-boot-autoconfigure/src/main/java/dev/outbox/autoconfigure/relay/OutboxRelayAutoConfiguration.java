@@ -8,6 +8,7 @@ import java.util.TreeSet;
 
 import javax.sql.DataSource;
 
+import dev.outbox.OutboxDatabase;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
 import dev.outbox.SqlIdentifiers;
@@ -51,10 +52,11 @@ public final class OutboxRelayAutoConfiguration {
 	OutboxRelay outboxRelay(DataSource dataSource, OutboxTables tables, OutboxRelayProperties properties,
 			Environment environment, ObjectProvider<OutboxSender> senders,
 			ObjectProvider<OutboxRelayListener> listeners, ObjectProvider<OutboxRelayCustomizer> customizers) {
+		Binder binder = Binder.get(environment);
+		requirePostgresql(dataSource, binder);
 		validate(properties);
 		List<OutboxSender> available = senders.orderedStream().toList();
 		String broker = validateRouting(properties, available);
-		Binder binder = Binder.get(environment);
 		int partitions = binder.bind("outbox.partitions", Integer.class).orElse(Partitions.DEFAULT_COUNT);
 		String channel = binder.bind("outbox.notify-channel", String.class).orElse(JdbcOutbox.DEFAULT_NOTIFY_CHANNEL);
 		if (StringUtils.hasText(channel)) {
@@ -108,6 +110,23 @@ public final class OutboxRelayAutoConfiguration {
 	@ConditionalOnMissingBean
 	RelayWakeUpCommitListener outboxRelayWakeUpCommitListener(OutboxRelay relay) {
 		return new RelayWakeUpCommitListener(relay);
+	}
+
+	/**
+	 * The relay's store is PostgreSQL's so far: on MariaDB or MySQL, fail start-up saying
+	 * so and how to start without the relay, rather than at the first poll.
+	 */
+	private static void requirePostgresql(DataSource dataSource, Binder binder) {
+		OutboxDatabase database = binder.bind("outbox.database", OutboxDatabase.class)
+			.orElseGet(() -> OutboxDatabase.of(dataSource));
+		if (database != OutboxDatabase.POSTGRESQL) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.enabled", true,
+					"The outbox relay runs on PostgreSQL only in this version, and this application's outbox is on "
+							+ database.displayName() + ", where the outbox records events and the idempotent "
+							+ "consumer works, but nothing delivers them yet. Set outbox.relay.enabled=false to start "
+							+ "without the relay (recorded events wait in the outbox table for a relay that supports "
+							+ database.displayName() + ").");
+		}
 	}
 
 	/**
