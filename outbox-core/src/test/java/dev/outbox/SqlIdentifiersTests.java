@@ -84,4 +84,28 @@ class SqlIdentifiersTests {
 		assertThat(new OutboxTables(" app ", " events ", "processed").qualifiedEventTable()).isEqualTo("app.events");
 	}
 
+	@ParameterizedTest
+	@ValueSource(strings = { "key", "keys", "index", "range", "release", "rank", "groups", "database", "schema",
+			"interval", "values", "integer", "read", "status_" + "x" })
+	void appliesMariadbAndMysqlReservedWordsOnThoseDatabases(String name) {
+		if (name.equals("status_x")) {
+			assertThat(SqlIdentifiers.problem(name, OutboxDatabase.MARIADB)).isNull();
+			return;
+		}
+		assertThat(SqlIdentifiers.problem(name, OutboxDatabase.MARIADB))
+			.isEqualTo("'" + name + "' is a reserved word in MariaDB or MySQL");
+		assertThat(SqlIdentifiers.problem(name, OutboxDatabase.MYSQL)).isNotNull();
+		assertThat(SqlIdentifiers.invalidReason(name, "outbox.table", "outbox_event", OutboxDatabase.MARIADB))
+			.contains("not a MariaDB or MySQL reserved word")
+			.endsWith("for example 'outbox_" + name + "'.");
+	}
+
+	@Test
+	void postgresqlKeepsItsOwnListSoExistingNamesStayValid() {
+		assertThat(SqlIdentifiers.isValid("release")).isTrue();
+		assertThat(SqlIdentifiers.problem("release", OutboxDatabase.POSTGRESQL)).isNull();
+		assertThat(SqlIdentifiers.problem("user", OutboxDatabase.MARIADB)).isNull();
+		assertThat(SqlIdentifiers.RULE).isEqualTo(SqlIdentifiers.rule(OutboxDatabase.POSTGRESQL));
+	}
+
 }

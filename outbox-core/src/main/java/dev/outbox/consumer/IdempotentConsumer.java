@@ -1,24 +1,20 @@
 package dev.outbox.consumer;
 
-import java.sql.Array;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
-import dev.outbox.OutboxException;
+import dev.outbox.OutboxDatabase;
 import dev.outbox.OutboxTables;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -27,8 +23,6 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.util.Assert;
 
 /**
@@ -37,15 +31,18 @@ import org.springframework.util.Assert;
  * <p>
  * In one transaction (the caller's if one is active on the transaction manager, a new one
  * otherwise) it first inserts (consumer, message id) into the processed-message table
- * with {@code on conflict do nothing}, then runs the handler only if the row was new. If
- * the handler throws (any exception, checked ones included), the transaction rolls back:
- * nothing is recorded and a redelivery processes the message again. If it returns, the id
- * commits together with the handler's own database work, and later copies are skipped.
- * Two consumers receiving the same message at once produce one effect: the second insert
- * waits for the first transaction and is then skipped (or proceeds if the first rolled
- * back). Use the default isolation level READ COMMITTED: under REPEATABLE READ or
- * SERIALIZABLE PostgreSQL reports such a concurrent duplicate as a serialization failure
- * instead, which a redelivery then skips. <pre class="code">
+ * without failing the transaction on a duplicate ({@code on conflict do nothing} on
+ * PostgreSQL, {@code insert ignore} on MariaDB and MySQL), then runs the handler only if
+ * the row was new. If the handler throws (any exception, checked ones included), the
+ * transaction rolls back: nothing is recorded and a redelivery processes the message
+ * again. If it returns, the id commits together with the handler's own database work, and
+ * later copies are skipped. Two consumers receiving the same message at once produce one
+ * effect: the second insert waits for the first transaction and is then skipped (or
+ * proceeds if the first rolled back). Use the default isolation level READ COMMITTED:
+ * under REPEATABLE READ or SERIALIZABLE PostgreSQL reports such a concurrent duplicate as
+ * a serialization failure instead, which a redelivery then skips. On MariaDB and MySQL
+ * the second insert waits in the same way, under their default REPEATABLE READ too.
+ * <pre class="code">
  * boolean processed = idempotentConsumer.process("billing", messageId, () -&gt; billing.charge(order));
  * </pre>
  *
@@ -66,43 +63,32 @@ public final class IdempotentConsumer {
 
 	private final JdbcTemplate jdbc;
 
-	private final TransactionTemplate transaction;
+	private final OutboxTables tables;
+
+	private final HandlerTransaction transaction;
 
 	private final Clock clock;
 
-	private final MissingMessageIdPolicy missingMessageId;
+	private final MessageIdPolicy ids;
 
 	private final IdempotentConsumerListener listener;
 
 	private final int purgeBatchSize;
 
-	private final String table;
-
-	private final String insertSql;
-
-	private final String insertBatchSql;
-
-	private final String purgeSql;
-
-	private final Set<String> warnedConsumers = ConcurrentHashMap.newKeySet();
+	/** The store of the database, once known. */
+	private volatile @Nullable ProcessedMessageStore store;
 
 	private IdempotentConsumer(Builder builder) {
 		this.jdbc = new JdbcTemplate(builder.dataSource);
-		this.transaction = new TransactionTemplate(builder.transactionManager);
-		this.transaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRED);
+		this.tables = builder.tables;
+		this.transaction = new HandlerTransaction(builder.transactionManager);
 		this.clock = builder.clock;
-		this.missingMessageId = builder.missingMessageId;
+		this.ids = new MessageIdPolicy(builder.missingMessageId);
 		this.listener = builder.listener;
 		this.purgeBatchSize = builder.purgeBatchSize;
-		String table = builder.tables.qualifiedProcessedTable();
-		this.table = table;
-		this.insertSql = "insert into " + table
-				+ " (consumer, message_id, processed_at) values (?, ?, ?) on conflict do nothing";
-		this.insertBatchSql = "insert into " + table
-				+ " (consumer, message_id, processed_at) select ?, id, ? from unnest(?::varchar[]) as ids(id)"
-				+ " on conflict do nothing returning message_id";
-		this.purgeSql = "delete from " + table + " where ctid = any(array(select ctid from " + table
-				+ " where processed_at < ? limit ?))";
+		if (builder.database != null) {
+			this.store = ProcessedMessageStore.of(builder.database, this.jdbc, this.tables);
+		}
 	}
 
 	/**
@@ -167,17 +153,17 @@ public final class IdempotentConsumer {
 	 */
 	<T> Outcome<T> invoke(String consumer, @Nullable String messageId, Handler<? extends @Nullable T> handler)
 			throws Throwable {
-		checkConsumer(consumer);
-		String id = checkedId(consumer, messageId);
+		MessageIdPolicy.checkConsumer(consumer);
+		String id = this.ids.checkedId(consumer, messageId);
 		if (id == null) {
-			warnOfMissingIds(consumer);
-			Outcome<T> outcome = inTransaction(() -> new Outcome<>(false, handler.handle()));
+			this.ids.warnOfMissingIds(consumer);
+			Outcome<T> outcome = this.transaction.execute(() -> new Outcome<>(false, handler.handle()));
 			this.listener.processedWithoutMessageId(consumer);
 			return outcome;
 		}
-		Outcome<T> outcome = inTransaction(() -> {
-			int inserted = this.jdbc.update(this.insertSql, consumer, id, Timestamp.from(this.clock.instant()));
-			return (inserted == 0) ? new Outcome<>(true, null) : new Outcome<>(false, handler.handle());
+		Outcome<T> outcome = this.transaction.execute(() -> {
+			boolean recorded = store().record(consumer, id, this.clock.instant());
+			return recorded ? new Outcome<>(false, handler.handle()) : new Outcome<>(true, null);
 		});
 		if (outcome.duplicate()) {
 			skipped(consumer, id);
@@ -187,12 +173,13 @@ public final class IdempotentConsumer {
 
 	/**
 	 * Run {@code handler} once with those of {@code messages} that {@code consumer} has
-	 * not processed yet, for a batch listener: their ids are recorded in one statement,
-	 * in the same transaction as the handler's work. A message whose id was processed
-	 * before, or appears earlier in the same batch, is left out; if every message is left
-	 * out, the handler is not called. Messages without an id are handled per the
-	 * {@link MissingMessageIdPolicy}: the whole batch is rejected, or they are passed on
-	 * without deduplication. Any exception rolls back the ids and the handler's work.
+	 * not processed yet, for a batch listener: their ids are recorded in the same
+	 * transaction as the handler's work (in one statement on PostgreSQL). A message whose
+	 * id was processed before, or appears earlier in the same batch, is left out; if
+	 * every message is left out, the handler is not called. Messages without an id are
+	 * handled per the {@link MissingMessageIdPolicy}: the whole batch is rejected, or
+	 * they are passed on without deduplication. Any exception rolls back the ids and the
+	 * handler's work.
 	 * @param <M> the message type
 	 * @param consumer the consumer name (stable, at most 255 characters)
 	 * @param messages the batch, in delivery order
@@ -224,21 +211,21 @@ public final class IdempotentConsumer {
 	<M, T> Batch<M, T> invokeBatch(String consumer, List<? extends M> messages,
 			Function<? super M, @Nullable String> messageId, BatchHandler<M, ? extends @Nullable T> handler)
 			throws Throwable {
-		checkConsumer(consumer);
+		MessageIdPolicy.checkConsumer(consumer);
 		Assert.notNull(messages, "messages must not be null");
 		Assert.notNull(messageId, "messageId must not be null");
 		List<@Nullable String> ids = new ArrayList<>(messages.size());
 		int missing = 0;
 		for (M message : messages) {
-			String id = checkedId(consumer, messageId.apply(message));
+			String id = this.ids.checkedId(consumer, messageId.apply(message));
 			missing += (id == null) ? 1 : 0;
 			ids.add(id);
 		}
 		if (missing > 0) {
-			warnOfMissingIds(consumer);
+			this.ids.warnOfMissingIds(consumer);
 		}
 		List<String> duplicates = new ArrayList<>();
-		Batch<M, T> batch = inTransaction(() -> {
+		Batch<M, T> batch = this.transaction.execute(() -> {
 			Set<String> fresh = claim(consumer, ids);
 			List<M> selected = new ArrayList<>(messages.size());
 			duplicates.clear();
@@ -261,34 +248,6 @@ public final class IdempotentConsumer {
 		return batch;
 	}
 
-	/**
-	 * The trimmed message id, or {@code null} if there is none and the policy lets the
-	 * message through.
-	 * @throws MissingMessageIdException if there is none and the policy rejects it
-	 * @throws OutboxException if it is longer than the table holds
-	 */
-	private @Nullable String checkedId(String consumer, @Nullable String messageId) {
-		String id = (messageId != null && !messageId.isBlank()) ? messageId.trim() : null;
-		if (id == null) {
-			if (this.missingMessageId == MissingMessageIdPolicy.REJECT) {
-				throw new MissingMessageIdException(consumer);
-			}
-		}
-		else if (id.length() > MAX_LENGTH) {
-			throw new OutboxException("Message id for idempotent consumer '" + consumer + "' is longer than "
-					+ MAX_LENGTH + " characters; use a shorter id (the outbox writes UUIDs)");
-		}
-		return id;
-	}
-
-	private void warnOfMissingIds(String consumer) {
-		if (this.warnedConsumers.add(consumer)) {
-			logger.warn("Idempotent consumer '" + consumer
-					+ "' received a message without a message id; processing it without deduplication"
-					+ " (logged once per consumer)");
-		}
-	}
-
 	private void skipped(String consumer, String id) {
 		if (logger.isDebugEnabled()) {
 			logger.debug("Idempotent consumer '" + consumer + "' skipped duplicate message " + id);
@@ -297,35 +256,16 @@ public final class IdempotentConsumer {
 	}
 
 	/**
-	 * Records the ids for the consumer in one statement; the ones recorded now (not
-	 * before) are returned, each once however often it appears. Sorted, so that two
-	 * batches sharing ids lock them in the same order and cannot deadlock.
+	 * Records the ids for the consumer; the ones recorded now (not before) are returned,
+	 * each once however often it appears. Sorted, so that two batches sharing ids lock
+	 * them in the same order and cannot deadlock.
 	 */
 	private Set<String> claim(String consumer, List<@Nullable String> ids) {
-		String[] distinct = ids.stream().filter(Objects::nonNull).distinct().sorted().toArray(String[]::new);
-		if (distinct.length == 0) {
+		List<String> distinct = ids.stream().filter(Objects::nonNull).distinct().sorted().toList();
+		if (distinct.isEmpty()) {
 			return new HashSet<>();
 		}
-		Timestamp now = Timestamp.from(this.clock.instant());
-		List<String> inserted = this.jdbc.execute((ConnectionCallback<List<String>>) (connection) -> {
-			Array array = connection.createArrayOf("varchar", distinct);
-			try (PreparedStatement statement = connection.prepareStatement(this.insertBatchSql)) {
-				statement.setString(1, consumer);
-				statement.setTimestamp(2, now);
-				statement.setArray(3, array);
-				List<String> result = new ArrayList<>(distinct.length);
-				try (ResultSet rows = statement.executeQuery()) {
-					while (rows.next()) {
-						result.add(rows.getString(1));
-					}
-				}
-				return result;
-			}
-			finally {
-				array.free();
-			}
-		});
-		return new HashSet<>(Objects.requireNonNull(inserted));
+		return new HashSet<>(store().recordAll(consumer, distinct, this.clock.instant()));
 	}
 
 	/**
@@ -335,12 +275,9 @@ public final class IdempotentConsumer {
 	 * @return whether a record exists
 	 */
 	public boolean isProcessed(String consumer, String messageId) {
-		checkConsumer(consumer);
+		MessageIdPolicy.checkConsumer(consumer);
 		Assert.hasText(messageId, "messageId must not be null or blank");
-		Integer count = this.jdbc.queryForObject(
-				"select count(*) from " + this.table + " where consumer = ? and message_id = ?", Integer.class,
-				consumer, messageId);
-		return count != null && count > 0;
+		return store().isProcessed(consumer, messageId);
 	}
 
 	/**
@@ -356,11 +293,12 @@ public final class IdempotentConsumer {
 		if (retention.isNegative()) {
 			throw new IllegalArgumentException("retention must not be negative, was " + retention);
 		}
-		Timestamp cutoff = Timestamp.from(this.clock.instant().minus(retention));
+		Instant cutoff = this.clock.instant().minus(retention);
+		ProcessedMessageStore store = store();
 		long total = 0;
 		int deleted;
 		do {
-			deleted = this.jdbc.update(this.purgeSql, cutoff, this.purgeBatchSize);
+			deleted = store.purge(cutoff, this.purgeBatchSize);
 			total += deleted;
 		}
 		while (deleted >= this.purgeBatchSize);
@@ -370,33 +308,19 @@ public final class IdempotentConsumer {
 		return total;
 	}
 
-	private <R> R inTransaction(Handler<R> work) throws Throwable {
-		try {
-			R outcome = this.transaction.execute((status) -> {
-				try {
-					return work.handle();
-				}
-				catch (RuntimeException | Error ex) {
-					throw ex;
-				}
-				catch (Throwable ex) {
-					// roll back on checked exceptions too, then rethrow the original
-					throw new CheckedFailure(ex);
-				}
-			});
-			return Objects.requireNonNull(outcome);
+	/**
+	 * The store of the database, read from a connection (the transaction's, if one is
+	 * active) at the first use.
+	 */
+	private ProcessedMessageStore store() {
+		ProcessedMessageStore current = this.store;
+		if (current == null) {
+			OutboxDatabase database = this.jdbc.execute(
+					(ConnectionCallback<OutboxDatabase>) (connection) -> OutboxDatabase.of(connection.getMetaData()));
+			current = ProcessedMessageStore.of(Objects.requireNonNull(database), this.jdbc, this.tables);
+			this.store = current;
 		}
-		catch (CheckedFailure ex) {
-			throw ex.getCause();
-		}
-	}
-
-	private static void checkConsumer(@Nullable String consumer) {
-		Assert.hasText(consumer, "consumer must not be null or blank");
-		if (consumer.length() > MAX_LENGTH) {
-			throw new IllegalArgumentException("consumer must be at most " + MAX_LENGTH
-					+ " characters (the idempotent consumer's name), was '" + consumer.substring(0, 80) + "...'");
-		}
+		return current;
 	}
 
 	/**
@@ -434,19 +358,6 @@ public final class IdempotentConsumer {
 
 	}
 
-	private static final class CheckedFailure extends RuntimeException {
-
-		CheckedFailure(Throwable cause) {
-			super(cause);
-		}
-
-		@Override
-		public synchronized Throwable getCause() {
-			return Objects.requireNonNull(super.getCause());
-		}
-
-	}
-
 	/**
 	 * What {@link #call} did.
 	 *
@@ -477,6 +388,8 @@ public final class IdempotentConsumer {
 		private IdempotentConsumerListener listener = IdempotentConsumerListener.NONE;
 
 		private int purgeBatchSize = DEFAULT_PURGE_BATCH_SIZE;
+
+		private @Nullable OutboxDatabase database;
 
 		private Builder(DataSource dataSource, PlatformTransactionManager transactionManager) {
 			Assert.notNull(dataSource, "dataSource must not be null");
@@ -542,6 +455,16 @@ public final class IdempotentConsumer {
 				throw new IllegalArgumentException("purgeBatchSize must be positive, was " + purgeBatchSize);
 			}
 			this.purgeBatchSize = purgeBatchSize;
+			return this;
+		}
+
+		/**
+		 * The database (default: read from a connection at the first use).
+		 * @param database the database, or {@code null} to read it from the connection
+		 * @return this builder
+		 */
+		public Builder database(@Nullable OutboxDatabase database) {
+			this.database = database;
 			return this;
 		}
 

@@ -1,36 +1,18 @@
 package dev.outbox.jdbc;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 
 import javax.sql.DataSource;
 
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
-import org.jspecify.annotations.Nullable;
-
-import org.springframework.jdbc.datasource.ConnectionHolder;
-import org.springframework.jdbc.datasource.DataSourceUtils;
-import org.springframework.util.Assert;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
-
 import dev.outbox.Outbox;
+import dev.outbox.OutboxDatabase;
 import dev.outbox.OutboxEvent;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
@@ -40,11 +22,19 @@ import dev.outbox.spi.OutboxCommitListener;
 import dev.outbox.spi.OutboxHeaderContributor;
 import dev.outbox.spi.Partitions;
 import dev.outbox.spi.PayloadSerializer;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.datasource.ConnectionHolder;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.util.Assert;
 
 /**
- * The PostgreSQL {@link Outbox}: writes each event as a row of the outbox table over the
- * connection of the current Spring-managed transaction, so it commits or rolls back with
- * the business change.
+ * The JDBC {@link Outbox} on PostgreSQL, MariaDB and MySQL: writes each event as a row of
+ * the outbox table over the connection of the current Spring-managed transaction, so it
+ * commits or rolls back with the business change. The database is read from the
+ * connection at the first write unless it is {@link Builder#database(OutboxDatabase)
+ * set}.
  * <p>
  * The transaction must be run by a transaction manager that binds a connection of the
  * same {@link DataSource} ({@code DataSourceTransactionManager},
@@ -52,30 +42,38 @@ import dev.outbox.spi.PayloadSerializer;
  * {@code DataSource}); otherwise, and in a read-only transaction, publishing fails at
  * once with an {@link OutboxException}.
  * <p>
- * Before inserting, each call takes a transaction-scoped advisory lock on a hash of each
- * message key (in the same statement as the insert). Two transactions recording events
- * with the same key are therefore serialized, so the {@code seq} order of a key's rows is
- * the order in which their transactions committed. {@link #publishAll(List)} locks the
- * distinct keys in ascending order. A transaction that publishes several keys in separate
- * calls, in a different order than a concurrent one, can deadlock; PostgreSQL then aborts
- * one of them, as with row locks. Every writer also holds a shared lock of the table's
- * writers; a transaction whose first call is a {@code publishAll} of more than 32
- * distinct keys (a bulk import, say) takes that lock exclusively instead of any key lock,
- * so PostgreSQL's lock table ({@code max_locks_per_transaction}) cannot run out, at the
- * price of the other writers of the outbox waiting until it commits. A transaction that
- * locks keys call by call holds one lock per distinct key, as many as the lock table
- * allows (a few thousand by default).
+ * On PostgreSQL, before inserting, each call takes a transaction-scoped advisory lock on
+ * a hash of each message key (in the same statement as the insert). Two transactions
+ * recording events with the same key are therefore serialized, so the {@code seq} order
+ * of a key's rows is the order in which their transactions committed.
+ * {@link #publishAll(List)} locks the distinct keys in ascending order. A transaction
+ * that publishes several keys in separate calls, in a different order than a concurrent
+ * one, can deadlock; PostgreSQL then aborts one of them, as with row locks. Every writer
+ * also holds a shared lock of the table's writers; a transaction whose first call is a
+ * {@code publishAll} of more than 32 distinct keys (a bulk import, say) takes that lock
+ * exclusively instead of any key lock, so PostgreSQL's lock table
+ * ({@code max_locks_per_transaction}) cannot run out, at the price of the other writers
+ * of the outbox waiting until it commits. A transaction that locks keys call by call
+ * holds one lock per distinct key, as many as the lock table allows (a few thousand by
+ * default). On MariaDB and MySQL, which have no advisory locks, each call first locks the
+ * row of each key's slot in the {@code
+ *
+<table>
+ * _key_lock} table ({@code insert .. on duplicate key update}, held until commit), with
+ * the same effect on the order of a key's rows; row locks cannot exhaust a lock table, so
+ * no writer is ever locked out.
  * <p>
  * After the commit of a transaction that recorded events, the {@link OutboxCommitListener
  * commit listeners} are called (the relay of this application wakes up), and relays in
  * other processes are woken by {@code pg_notify(channel, '')}, sent outside the business
- * transaction by a notifier thread on a connection of its own (borrowed from the data
- * source while commits keep coming): a PostgreSQL transaction that notifies takes a
- * cluster-wide lock for its commit, which would serialize the commits of every writer.
- * Commits in quick succession share one notification (at most one every few
- * milliseconds). A notification that fails, or a process that dies between the commit and
- * the notification, leaves the other relays to find the events at their next poll; a
- * rolled-back transaction sends none.
+ * transaction by a notifier thread (PostgreSQL only; MariaDB and MySQL have no
+ * notifications, their relays in other processes find the events at their next poll) on a
+ * connection of its own (borrowed from the data source while commits keep coming): a
+ * PostgreSQL transaction that notifies takes a cluster-wide lock for its commit, which
+ * would serialize the commits of every writer. Commits in quick succession share one
+ * notification (at most one every few milliseconds). A notification that fails, or a
+ * process that dies between the commit and the notification, leaves the other relays to
+ * find the events at their next poll; a rolled-back transaction sends none.
  * <p>
  * Create one with {@link #builder(DataSource)}; {@link #close() close} it to stop the
  * notifier thread (a Spring container does so on shutdown).
@@ -99,80 +97,40 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 	/** Default channel of the PostgreSQL notification sent after commits. */
 	public static final String DEFAULT_NOTIFY_CHANNEL = "outbox";
 
-	/** Longest value of the text columns (destination, aggregate type and id, ...). */
-	static final int MAX_TEXT_LENGTH = 255;
-
-	/**
-	 * Most distinct message keys the first write of a transaction locks one by one; past
-	 * it, the transaction locks out the other writers of the table instead (PostgreSQL's
-	 * lock table is sized by {@code max_locks_per_transaction}, 64 by default).
-	 */
-	static final int MAX_KEY_LOCKS_PER_TRANSACTION = 32;
-
-	private static final long WRITERS_LOCK_PREFIX = 0x6F75_7462_0000_0000L;
-
-	private static final Log logger = LogFactory.getLog(JdbcOutbox.class);
-
-	private static final String COLUMNS = "id, aggregate_type, aggregate_id, event_type, destination, routing_key, "
-			+ "message_key, partition_no, payload, content_type, headers, created_at, available_at, expires_at";
-
 	private final DataSource dataSource;
 
 	private final OutboxTables tables;
 
-	private final PayloadSerializer serializer;
-
-	private final int maxPayloadSize;
-
-	private final int maxHeaders;
-
-	private final int maxHeaderSize;
+	private final String contentType;
 
 	private final int partitions;
 
 	private final Clock clock;
 
-	private final List<OutboxCommitListener> commitListeners;
-
-	private final List<OutboxHeaderContributor> headerContributors;
-
 	private final @Nullable String notifyChannel;
 
-	private final @Nullable CommitNotifier notifier;
+	private final EventRows rows;
 
-	private final UuidV7Generator ids;
+	private final CommitNotification notification;
 
-	private final int lockClass;
+	private final @Nullable OutboxDatabase database;
 
-	private final long writersLock;
-
-	/** Indexed by [exclusive ? 1 : 0]. */
-	private final String[] insertOne = new String[2];
-
-	/** Indexed by [exclusive ? 1 : 0]. */
-	private final String[] insertMany = new String[2];
+	/** The statements of the database, once known. */
+	private volatile @Nullable EventStatements statements;
 
 	private JdbcOutbox(Builder builder) {
 		this.dataSource = builder.dataSource;
 		this.tables = builder.tables;
-		this.serializer = builder.serializer;
-		this.maxPayloadSize = builder.maxPayloadSize;
-		this.maxHeaders = builder.maxHeaders;
-		this.maxHeaderSize = builder.maxHeaderSize;
+		this.contentType = builder.serializer.contentType();
 		this.partitions = builder.partitions;
 		this.clock = builder.clock;
-		this.commitListeners = List.copyOf(builder.commitListeners);
-		this.headerContributors = List.copyOf(builder.headerContributors);
 		this.notifyChannel = builder.notifyChannel;
-		this.notifier = (this.notifyChannel != null)
-				? new CommitNotifier(this.dataSource, this.notifyChannel, CommitNotifier.DEFAULT_INTERVAL) : null;
-		this.ids = new UuidV7Generator(this.clock);
-		this.lockClass = ("outbox:" + this.tables.qualifiedEventTable()).hashCode();
-		// a single-bigint advisory lock never conflicts with the two-int key locks
-		this.writersLock = WRITERS_LOCK_PREFIX | (this.lockClass & 0xFFFF_FFFFL);
-		for (int exclusive = 0; exclusive < 2; exclusive++) {
-			this.insertOne[exclusive] = insertOneSql(exclusive == 1);
-			this.insertMany[exclusive] = insertManySql(exclusive == 1);
+		this.rows = new EventRows(builder.serializer, builder.headerContributors, builder.maxPayloadSize,
+				builder.maxHeaders, builder.maxHeaderSize, builder.partitions, new UuidV7Generator(this.clock));
+		this.notification = new CommitNotification(this.dataSource, builder.commitListeners, this.notifyChannel);
+		this.database = builder.database;
+		if (this.database != null) {
+			this.statements = statements(this.database);
 		}
 	}
 
@@ -203,6 +161,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 
 	/**
 	 * The channel notified after commits, or {@code null} if notifications are off.
+	 * MariaDB and MySQL have no notifications: the channel is not used there.
 	 * @return the channel
 	 */
 	public @Nullable String notifyChannel() {
@@ -214,7 +173,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 		Assert.notNull(event, "event must not be null");
 		requireTransaction();
 		Instant now = this.clock.instant();
-		Row row = toRow(event, now);
+		EventRow row = this.rows.toRow(event, now);
 		write(List.of(row), now);
 		return row.id();
 	}
@@ -228,12 +187,12 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 			return List.of();
 		}
 		Instant now = this.clock.instant();
-		List<Row> rows = new ArrayList<>(events.size());
+		List<EventRow> rows = new ArrayList<>(events.size());
 		for (OutboxEvent event : events) {
-			rows.add(toRow(event, now));
+			rows.add(this.rows.toRow(event, now));
 		}
 		write(rows, now);
-		return rows.stream().map(Row::id).toList();
+		return rows.stream().map(EventRow::id).toList();
 	}
 
 	private void requireTransaction() {
@@ -256,125 +215,18 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 		}
 	}
 
-	private Row toRow(OutboxEvent event, Instant now) {
-		checkLength(event, "destination", event.destination());
-		checkLength(event, "routingKey", event.routingKey());
-		checkLength(event, "aggregateType", event.aggregateType());
-		checkLength(event, "aggregateId", event.aggregateId());
-		checkLength(event, "eventType", event.eventType());
-		checkLength(event, "key", event.key());
-		Map<String, String> headers = headers(event);
-		long headersSize = checkHeaders(event, headers);
-		byte[] payload;
-		try {
-			payload = this.serializer.serialize(event.payload());
-		}
-		catch (RuntimeException ex) {
-			// the cause's message is left out: it may quote the payload
-			throw new OutboxException("Could not serialize the payload of event type '" + event.eventType()
-					+ "' for destination '" + event.destination() + "' with "
-					+ this.serializer.getClass().getSimpleName() + " (" + ex.getClass().getName()
-					+ "): make the payload serializable, or configure another PayloadSerializer", ex);
-		}
-		if (payload.length + headersSize > this.maxPayloadSize) {
-			throw new OutboxException("The event of " + typeAndDestination(event) + " is "
-					+ (payload.length + headersSize) + " bytes (payload " + payload.length + ", headers " + headersSize
-					+ "), over the limit of " + this.maxPayloadSize
-					+ " bytes (outbox.max-payload-size): send a smaller payload, for example a reference to the "
-					+ "data, or raise the limit within what the broker accepts");
-		}
-		Instant availableAt = (event.availableAt() != null) ? event.availableAt() : now;
-		return new Row(this.ids.next(), event, Partitions.of(event.key(), this.partitions), payload,
-				HeadersJson.write(headers), availableAt);
-	}
-
-	private Map<String, String> headers(OutboxEvent event) {
-		if (this.headerContributors.isEmpty()) {
-			return event.headers();
-		}
-		Map<String, String> headers = new LinkedHashMap<>();
-		for (OutboxHeaderContributor contributor : this.headerContributors) {
-			headers.putAll(contributor.headers(event));
-		}
-		headers.putAll(event.headers());
-		return headers;
-	}
-
-	/**
-	 * Checks the headers against the limits and what {@code jsonb} can store; returns
-	 * their size, names and values in UTF-8 bytes. Values are never quoted: they may hold
-	 * secrets.
-	 */
-	private long checkHeaders(OutboxEvent event, Map<String, String> headers) {
-		if (headers.size() > this.maxHeaders) {
-			throw new OutboxException("The event of " + typeAndDestination(event) + " has " + headers.size()
-					+ " headers, over the limit of " + this.maxHeaders
-					+ " (outbox.max-headers): send fewer headers, or raise the limit");
-		}
-		long total = 0;
-		for (Map.Entry<String, String> header : headers.entrySet()) {
-			String name = abbreviate(header.getKey().replace('\u0000', '?'));
-			if (!HeadersJson.isStorable(header.getKey()) || !HeadersJson.isStorable(header.getValue())) {
-				throw new OutboxException("Header '" + name + "' of event " + typeAndDestination(event)
-						+ " contains a NUL character, which PostgreSQL jsonb cannot store: remove it");
-			}
-			long size = HeadersJson.utf8Length(header.getKey()) + HeadersJson.utf8Length(header.getValue());
-			if (size > this.maxHeaderSize) {
-				throw new OutboxException("Header '" + name + "' of event " + typeAndDestination(event) + " is " + size
-						+ " bytes (name and value), over the limit of " + this.maxHeaderSize
-						+ " bytes (outbox.max-header-size): send a shorter header, or raise the limit");
-			}
-			total += size;
-		}
-		return total;
-	}
-
-	private static void checkLength(OutboxEvent event, String name, @Nullable String value) {
-		if (value != null && value.length() > MAX_TEXT_LENGTH) {
-			throw new OutboxException("The " + name + " of event " + typeAndDestination(event) + " is " + value.length()
-					+ " characters long, over the limit of " + MAX_TEXT_LENGTH + ": shorten it");
-		}
-	}
-
-	/**
-	 * "type 'x' for destination 'y'", each cut to 80 characters, for the messages of
-	 * events that are refused.
-	 */
-	private static String typeAndDestination(OutboxEvent event) {
-		return "type '" + abbreviate(event.eventType()) + "' for destination '" + abbreviate(event.destination()) + "'";
-	}
-
-	private static String abbreviate(String value) {
-		return (value.length() <= 80) ? value : value.substring(0, 77) + "...";
-	}
-
-	private void write(List<Row> rows, Instant now) {
-		CommitSynchronization transaction = findSynchronization();
+	private void write(List<EventRow> rows, Instant now) {
+		OutboxTransaction transaction = OutboxTransaction.current(this);
 		boolean first = transaction == null;
 		if (transaction == null) {
-			transaction = new CommitSynchronization(this);
+			transaction = OutboxTransaction.start(this, this.notification);
 		}
-		TreeSet<Integer> newLocks = new TreeSet<>();
-		if (!transaction.exclusive) {
-			for (Row row : rows) {
-				int lockKey = row.event().key().hashCode();
-				if (!transaction.lockedKeys.contains(lockKey)) {
-					newLocks.add(lockKey);
-				}
-			}
-		}
-		// Only a transaction's first write may take the writers lock exclusively: one
-		// that already holds it shared would have to upgrade, and two upgrading at once
-		// deadlock.
-		boolean exclusive = transaction.exclusive || (first && newLocks.size() > MAX_KEY_LOCKS_PER_TRANSACTION);
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
 		try {
-			if (rows.size() == 1) {
-				insertOne(connection, rows.get(0), now, exclusive);
-			}
-			else {
-				insertMany(connection, rows, now, exclusive, newLocks);
-			}
+			EventStatements statements = statements(connection);
+			KeyLockPlan plan = KeyLockPlan.of(rows, transaction, first, statements);
+			statements.insert(connection, rows, now, plan);
+			transaction.took(plan);
 		}
 		catch (SQLException ex) {
 			throw new OutboxException("Could not record " + rows.size() + " outbox event(s) in "
@@ -383,172 +235,25 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 		finally {
 			DataSourceUtils.releaseConnection(connection, this.dataSource);
 		}
-		if (exclusive) {
-			transaction.exclusive = true;
-			transaction.lockedKeys.clear();
-		}
-		else {
-			transaction.lockedKeys.addAll(newLocks);
-		}
 		if (first) {
-			TransactionSynchronizationManager.registerSynchronization(transaction);
+			transaction.register();
 		}
 	}
 
-	private @Nullable CommitSynchronization findSynchronization() {
-		for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
-			if (synchronization instanceof CommitSynchronization commit && commit.outbox == this) {
-				return commit;
-			}
+	/** The statements of the database, read from the connection at the first write. */
+	private EventStatements statements(Connection connection) throws SQLException {
+		EventStatements current = this.statements;
+		if (current == null) {
+			current = statements(OutboxDatabase.of(connection.getMetaData()));
+			this.statements = current;
 		}
-		return null;
+		return current;
 	}
 
-	private void insertOne(Connection connection, Row row, Instant now, boolean exclusive) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(this.insertOne[exclusive ? 1 : 0])) {
-			int i = 1;
-			statement.setLong(i++, this.writersLock);
-			if (!exclusive) {
-				statement.setInt(i++, this.lockClass);
-				statement.setInt(i++, row.event().key().hashCode());
-			}
-			OutboxEvent event = row.event();
-			statement.setObject(i++, row.id());
-			statement.setString(i++, event.aggregateType());
-			statement.setString(i++, event.aggregateId());
-			statement.setString(i++, event.eventType());
-			statement.setString(i++, event.destination());
-			if (event.routingKey() != null) {
-				statement.setString(i++, event.routingKey());
-			}
-			else {
-				statement.setNull(i++, Types.VARCHAR);
-			}
-			statement.setString(i++, event.key());
-			statement.setInt(i++, row.partition());
-			statement.setBytes(i++, row.payload());
-			statement.setString(i++, this.serializer.contentType());
-			statement.setString(i++, row.headers());
-			statement.setObject(i++, timestamp(now));
-			statement.setObject(i++, timestamp(row.availableAt()));
-			statement.setObject(i++, (event.expiresAt() != null) ? timestamp(event.expiresAt()) : null,
-					Types.TIMESTAMP_WITH_TIMEZONE);
-			statement.executeUpdate();
-		}
-	}
-
-	private void insertMany(Connection connection, List<Row> rows, Instant now, boolean exclusive,
-			TreeSet<Integer> lockKeys) throws SQLException {
-		int size = rows.size();
-		UUID[] ids = new UUID[size];
-		String[] aggregateTypes = new String[size];
-		String[] aggregateIds = new String[size];
-		String[] eventTypes = new String[size];
-		String[] destinations = new String[size];
-		@Nullable String[] routingKeys = new String[size];
-		String[] keys = new String[size];
-		Integer[] partitionNumbers = new Integer[size];
-		byte[][] payloads = new byte[size][];
-		String[] headers = new String[size];
-		String[] availableAts = new String[size];
-		String[] expiresAts = new String[size];
-		for (int r = 0; r < size; r++) {
-			Row row = rows.get(r);
-			OutboxEvent event = row.event();
-			ids[r] = row.id();
-			aggregateTypes[r] = event.aggregateType();
-			aggregateIds[r] = event.aggregateId();
-			eventTypes[r] = event.eventType();
-			destinations[r] = event.destination();
-			routingKeys[r] = event.routingKey();
-			keys[r] = event.key();
-			partitionNumbers[r] = row.partition();
-			payloads[r] = row.payload();
-			headers[r] = row.headers();
-			availableAts[r] = row.availableAt().toString();
-			expiresAts[r] = (event.expiresAt() != null) ? event.expiresAt().toString() : null;
-		}
-		try (PreparedStatement statement = connection.prepareStatement(this.insertMany[exclusive ? 1 : 0])) {
-			int i = 1;
-			statement.setLong(i++, this.writersLock);
-			if (!exclusive) {
-				statement.setInt(i++, this.lockClass);
-				statement.setArray(i++, connection.createArrayOf("int4", lockKeys.toArray(Integer[]::new)));
-			}
-			statement.setString(i++, this.serializer.contentType());
-			statement.setObject(i++, timestamp(now));
-			statement.setArray(i++, connection.createArrayOf("uuid", ids));
-			statement.setArray(i++, connection.createArrayOf("text", aggregateTypes));
-			statement.setArray(i++, connection.createArrayOf("text", aggregateIds));
-			statement.setArray(i++, connection.createArrayOf("text", eventTypes));
-			statement.setArray(i++, connection.createArrayOf("text", destinations));
-			statement.setArray(i++, connection.createArrayOf("text", routingKeys));
-			statement.setArray(i++, connection.createArrayOf("text", keys));
-			statement.setArray(i++, connection.createArrayOf("int4", partitionNumbers));
-			statement.setArray(i++, connection.createArrayOf("bytea", payloads));
-			statement.setArray(i++, connection.createArrayOf("text", headers));
-			statement.setArray(i++, connection.createArrayOf("text", availableAts));
-			statement.setArray(i++, connection.createArrayOf("text", expiresAts));
-			statement.executeUpdate();
-		}
-	}
-
-	/**
-	 * The locks taken before inserting: the table's writers lock, shared (or exclusive
-	 * for a transaction past {@link #MAX_KEY_LOCKS_PER_TRANSACTION} keys), then the keys'
-	 * locks ({@code keyLocks}, absent when exclusive). Volatile CTEs are evaluated once
-	 * each.
-	 */
-	private static String locks(boolean exclusive, String keyLocks) {
-		return "with outbox_writers as (select "
-				+ (exclusive ? "pg_advisory_xact_lock" : "pg_advisory_xact_lock_shared") + "(cast(? as bigint)))"
-				+ (exclusive ? "" : ", outbox_lock as (" + keyLocks + ")");
-	}
-
-	private static String lockTables(boolean exclusive) {
-		return "outbox_writers" + (exclusive ? "" : ", outbox_lock");
-	}
-
-	private String insertOneSql(boolean exclusive) {
-		return locks(exclusive, "select pg_advisory_xact_lock(?, ?)") + " insert into "
-				+ this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
-				+ " select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ? from " + lockTables(exclusive);
-	}
-
-	private String insertManySql(boolean exclusive) {
-		// the key locks are taken in array order (ascending) by the aggregate, which must
-		// finish before the first row can be joined and inserted; rows are inserted in
-		// list order
-		return locks(exclusive, "select count(pg_advisory_xact_lock(?, k)) as n from unnest(cast(? as int4[])) as k")
-				+ " insert into " + this.tables.qualifiedEventTable() + " (" + COLUMNS + ")"
-				+ " select e.id, e.aggregate_type, e.aggregate_id, e.event_type, e.destination, e.routing_key,"
-				+ " e.message_key, e.partition_no, e.payload, ?, cast(e.headers as jsonb), ?,"
-				+ " cast(e.available_at as timestamptz), cast(e.expires_at as timestamptz) from "
-				+ lockTables(exclusive)
-				+ ", unnest(cast(? as uuid[]), cast(? as text[]), cast(? as text[]), cast(? as text[]),"
-				+ " cast(? as text[]), cast(? as text[]), cast(? as text[]), cast(? as int4[]), cast(? as bytea[]),"
-				+ " cast(? as text[]), cast(? as text[]), cast(? as text[])) with ordinality as e(id, aggregate_type,"
-				+ " aggregate_id, event_type, destination, routing_key, message_key, partition_no, payload, headers,"
-				+ " available_at, expires_at, ord) order by e.ord";
-	}
-
-	private static OffsetDateTime timestamp(Instant instant) {
-		return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
-	}
-
-	private void afterCommit() {
-		for (OutboxCommitListener listener : this.commitListeners) {
-			try {
-				listener.afterCommit();
-			}
-			catch (Throwable ex) {
-				logger.warn("Outbox commit listener " + listener + " failed; the relay will still find the events "
-						+ "at its next poll", ex);
-			}
-		}
-		if (this.notifier != null) {
-			this.notifier.request();
-		}
+	private EventStatements statements(OutboxDatabase database) {
+		EventStatements statements = EventStatements.of(database, this.tables, this.contentType);
+		this.notification.databaseNotifies(statements.notifies());
+		return statements;
 	}
 
 	/**
@@ -558,42 +263,7 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		if (this.notifier != null) {
-			this.notifier.close(Duration.ofSeconds(2));
-		}
-	}
-
-	/**
-	 * An event ready to insert.
-	 */
-	private record Row(UUID id, OutboxEvent event, int partition, byte[] payload, String headers, Instant availableAt) {
-
-	}
-
-	/**
-	 * Registered once per transaction that recorded events; remembers the locks the
-	 * transaction holds, and calls the commit listeners and asks for the notification
-	 * after the commit.
-	 */
-	private static final class CommitSynchronization implements TransactionSynchronization {
-
-		private final JdbcOutbox outbox;
-
-		/** The key locks this transaction holds. */
-		private final Set<Integer> lockedKeys = new HashSet<>();
-
-		/** Whether this transaction holds the table's writers lock exclusively. */
-		private boolean exclusive;
-
-		CommitSynchronization(JdbcOutbox outbox) {
-			this.outbox = outbox;
-		}
-
-		@Override
-		public void afterCommit() {
-			this.outbox.afterCommit();
-		}
-
+		this.notification.close(Duration.ofSeconds(2));
 	}
 
 	/**
@@ -622,6 +292,8 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 		private List<OutboxHeaderContributor> headerContributors = List.of();
 
 		private @Nullable String notifyChannel = DEFAULT_NOTIFY_CHANNEL;
+
+		private @Nullable OutboxDatabase database;
 
 		private Builder(DataSource dataSource) {
 			Assert.notNull(dataSource, "dataSource must not be null");
@@ -762,6 +434,16 @@ public final class JdbcOutbox implements Outbox, AutoCloseable {
 		public Builder notifyChannel(@Nullable String channel) {
 			this.notifyChannel = (channel == null || channel.isEmpty()) ? null
 					: SqlIdentifiers.requireValid(channel, "notifyChannel", DEFAULT_NOTIFY_CHANNEL);
+			return this;
+		}
+
+		/**
+		 * Set the database (default: read from a connection at the first write).
+		 * @param database the database, or {@code null} to read it from the connection
+		 * @return this builder
+		 */
+		public Builder database(@Nullable OutboxDatabase database) {
+			this.database = database;
 			return this;
 		}
 

@@ -2,31 +2,45 @@ package dev.outbox.consumer;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.OutboxTables;
-import dev.outbox.test.TestPostgres;
+import dev.outbox.test.TestDatabase;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 
 /**
- * A fresh schema with the outbox tables and an {@code effect} table the test handlers
- * write to.
+ * A fresh schema (a database on MariaDB) with the outbox tables and an {@code effect}
+ * table the test handlers write to.
  */
 final class ConsumerTestDatabase implements AutoCloseable {
 
-	final TestPostgres.Database database = TestPostgres.newSchema();
+	final TestDatabase database;
 
-	final HikariDataSource dataSource = this.database.dataSource();
+	final HikariDataSource dataSource;
 
-	final DataSourceTransactionManager transactionManager = new DataSourceTransactionManager(this.dataSource);
+	final DataSourceTransactionManager transactionManager;
 
-	final JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
+	final JdbcTemplate jdbc;
 
-	final OutboxTables tables = new OutboxTables(this.database.schema(), OutboxTables.DEFAULT_EVENT_TABLE,
-			OutboxTables.DEFAULT_PROCESSED_TABLE);
+	final OutboxTables tables;
 
 	ConsumerTestDatabase() {
+		this("postgresql");
+	}
+
+	ConsumerTestDatabase(String product) {
+		this.database = TestDatabase.create(product);
+		this.dataSource = this.database.dataSource();
+		this.transactionManager = new DataSourceTransactionManager(this.dataSource);
+		this.jdbc = new JdbcTemplate(this.dataSource);
+		this.tables = new OutboxTables(this.database.schema(), OutboxTables.DEFAULT_EVENT_TABLE,
+				OutboxTables.DEFAULT_PROCESSED_TABLE);
 		this.database.migrateOutboxSchema(this.dataSource);
+		// serial: an auto-numbered bigint on both databases
 		this.jdbc.execute("create table effect (id serial primary key, message_id varchar(255))");
+	}
+
+	boolean postgres() {
+		return "postgresql".equals(this.database.product());
 	}
 
 	void recordEffect(String messageId) {

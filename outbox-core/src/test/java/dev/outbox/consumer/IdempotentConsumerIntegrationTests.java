@@ -17,11 +17,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.outbox.test.MutableClock;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -31,13 +34,18 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 import static org.awaitility.Awaitility.await;
 
 /**
- * {@link IdempotentConsumer} against a real PostgreSQL.
+ * {@link IdempotentConsumer} against a real PostgreSQL and a real MariaDB.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb" })
 class IdempotentConsumerIntegrationTests {
 
 	private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
 
 	private static ConsumerTestDatabase db;
+
+	@Parameter
+	String product;
 
 	private final MutableClock clock = new MutableClock(NOW);
 
@@ -49,12 +57,12 @@ class IdempotentConsumerIntegrationTests {
 
 	private ExecutorService executor;
 
-	@BeforeAll
-	static void createDatabase() {
-		db = new ConsumerTestDatabase();
+	@BeforeParameterizedClassInvocation
+	static void createDatabase(String product) {
+		db = new ConsumerTestDatabase(product);
 	}
 
-	@AfterAll
+	@AfterParameterizedClassInvocation
 	static void dropDatabase() {
 		db.close();
 	}
@@ -379,6 +387,13 @@ class IdempotentConsumerIntegrationTests {
 	}
 
 	private void awaitBlockedOnLock() {
+		if (!db.postgres()) {
+			await().atMost(Duration.ofSeconds(10))
+				.until(() -> db.jdbc.queryForObject("select count(*) from information_schema.innodb_trx t join "
+						+ "information_schema.processlist p on p.id = t.trx_mysql_thread_id "
+						+ "where t.trx_state = 'LOCK WAIT' and p.db = database()", Integer.class) > 0);
+			return;
+		}
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> db.jdbc.queryForObject(
 					"select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()"

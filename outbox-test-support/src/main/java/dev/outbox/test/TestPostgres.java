@@ -234,12 +234,18 @@ public final class TestPostgres {
 	 * @param password the password
 	 * @param schema the schema name
 	 */
-	public record Database(String url, String username, String password, String schema) {
+	public record Database(String url, String username, String password, String schema) implements TestDatabase {
+
+		@Override
+		public String product() {
+			return "postgresql";
+		}
 
 		/**
 		 * Open a small connection pool on this schema; close it when the test is done.
 		 * @return a pooled data source
 		 */
+		@Override
 		public HikariDataSource dataSource() {
 			HikariConfig config = new HikariConfig();
 			config.setJdbcUrl(this.url);
@@ -254,6 +260,7 @@ public final class TestPostgres {
 		 * Spring Boot properties that point {@code spring.datasource.*} at this schema.
 		 * @return property name to value
 		 */
+		@Override
 		public Map<String, String> springProperties() {
 			Map<String, String> properties = new LinkedHashMap<>();
 			properties.put("spring.datasource.url", this.url);
@@ -267,6 +274,7 @@ public final class TestPostgres {
 		 * {@code ApplicationContextRunner.withPropertyValues}.
 		 * @return {@code name=value} pairs
 		 */
+		@Override
 		public String[] propertyValues() {
 			return springProperties().entrySet()
 				.stream()
@@ -281,6 +289,7 @@ public final class TestPostgres {
 		 * classpath), the default table names and the starter's default history tables.
 		 * @param dataSource a data source on this schema
 		 */
+		@Override
 		public void migrateOutboxSchema(DataSource dataSource) {
 			Map<String, String> placeholders = Map.of("event_table", "outbox_event", "processed_table",
 					"outbox_processed_message");
@@ -308,6 +317,7 @@ public final class TestPostgres {
 		 * Drop the schema and everything in it.
 		 * @param dataSource any data source on the server
 		 */
+		@Override
 		public void drop(DataSource dataSource) {
 			try (Connection connection = dataSource.getConnection();
 					Statement statement = connection.createStatement()) {

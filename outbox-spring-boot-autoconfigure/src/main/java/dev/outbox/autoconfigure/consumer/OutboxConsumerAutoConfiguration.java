@@ -6,6 +6,7 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
+import dev.outbox.OutboxDatabase;
 import dev.outbox.OutboxHeaders;
 import dev.outbox.OutboxTables;
 import dev.outbox.consumer.IdempotentConsumer;
@@ -24,12 +25,13 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.EnvironmentAware;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
 import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotationMetadata;
@@ -57,7 +59,7 @@ public final class OutboxConsumerAutoConfiguration {
 	IdempotentConsumer idempotentConsumer(DataSource dataSource,
 			ObjectProvider<PlatformTransactionManager> transactionManager, ObjectProvider<OutboxTables> tables,
 			ObjectProvider<Clock> clock, ObjectProvider<IdempotentConsumerListener> listeners,
-			OutboxConsumerProperties properties) {
+			OutboxConsumerProperties properties, Environment environment) {
 		if (properties.getPurgeBatchSize() < 1) {
 			throw new InvalidConfigurationPropertyValueException("outbox.consumer.purge-batch-size",
 					properties.getPurgeBatchSize(), "Must be at least 1, for example 1000");
@@ -69,6 +71,9 @@ public final class OutboxConsumerAutoConfiguration {
 			.clock(clock.getIfUnique(Clock::systemUTC))
 			.missingMessageId(properties.getMissingMessageId())
 			.purgeBatchSize(properties.getPurgeBatchSize())
+			// outbox.database, when set; otherwise read from a connection at the first
+			// use
+			.database(Binder.get(environment).bind("outbox.database", OutboxDatabase.class).orElse(null))
 			.listener(new IdempotentConsumerListener() {
 
 				@Override

@@ -4,6 +4,14 @@ import java.time.Clock;
 
 import javax.sql.DataSource;
 
+import dev.outbox.Outbox;
+import dev.outbox.OutboxTables;
+import dev.outbox.SqlIdentifiers;
+import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.json.JacksonPayloadSerializer;
+import dev.outbox.spi.OutboxCommitListener;
+import dev.outbox.spi.OutboxHeaderContributor;
+import dev.outbox.spi.PayloadSerializer;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -25,15 +33,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.lang.Contract;
 import org.springframework.util.unit.DataSize;
-
-import dev.outbox.Outbox;
-import dev.outbox.OutboxTables;
-import dev.outbox.SqlIdentifiers;
-import dev.outbox.jdbc.JdbcOutbox;
-import dev.outbox.json.JacksonPayloadSerializer;
-import dev.outbox.spi.OutboxCommitListener;
-import dev.outbox.spi.OutboxHeaderContributor;
-import dev.outbox.spi.PayloadSerializer;
 
 /**
  * Auto-configuration of the outbox write path: the {@link OutboxTables} (validated
@@ -91,6 +90,7 @@ public final class OutboxJdbcAutoConfiguration {
 			.maxHeaders(maxHeaders(properties))
 			.maxHeaderSize(bytes("outbox.max-header-size", properties.getMaxHeaderSize(), "8KB"))
 			.partitions(partitions(properties))
+			.database(properties.getDatabase())
 			.notifyChannel(notifyChannel(properties))
 			.commitListeners(commitListeners.orderedStream().toList())
 			.headerContributors(headerContributors.orderedStream().toList())
@@ -165,7 +165,7 @@ public final class OutboxJdbcAutoConfiguration {
 						OutboxSchemaInitializer.defaultHistoryTable(tables));
 			}
 			return new OutboxSchemaInitializer(dataSource, tables,
-					(historyTable != null && !historyTable.isBlank()) ? historyTable : null);
+					(historyTable != null && !historyTable.isBlank()) ? historyTable : null, properties.getDatabase());
 		}
 
 	}
@@ -183,10 +183,12 @@ public final class OutboxJdbcAutoConfiguration {
 		Object outboxFlywayMissing() {
 			throw new InvalidConfigurationPropertyValueException("outbox.flyway.enabled", true,
 					"Flyway is not on the class path, so the outbox tables cannot be created. Add "
-							+ "org.flywaydb:flyway-database-postgresql (the starter brings it unless it was excluded), "
+							+ "org.flywaydb:flyway-database-postgresql, or org.flywaydb:flyway-mysql for MariaDB and "
+							+ "MySQL (the starter brings both unless they were excluded), "
 							+ "or set outbox.flyway.enabled=false and create the tables yourself with the SQL in "
 							+ "dev/outbox/db/event/V1__create_event_tables.sql and "
-							+ "dev/outbox/db/processed/V1__create_processed_table.sql of outbox-core.");
+							+ "dev/outbox/db/processed/V1__create_processed_table.sql of outbox-core (on MariaDB and MySQL "
+							+ "those of dev/outbox/db/mysql).");
 		}
 
 	}

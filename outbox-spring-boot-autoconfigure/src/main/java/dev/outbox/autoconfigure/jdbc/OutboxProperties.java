@@ -2,18 +2,18 @@ package dev.outbox.autoconfigure.jdbc;
 
 import java.net.URI;
 
+import dev.outbox.CloudEvents;
+import dev.outbox.MessageFormat;
+import dev.outbox.OutboxDatabase;
+import dev.outbox.OutboxException;
+import dev.outbox.OutboxTables;
+import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.spi.Partitions;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.core.env.Environment;
 import org.springframework.util.unit.DataSize;
-
-import dev.outbox.CloudEvents;
-import dev.outbox.MessageFormat;
-import dev.outbox.OutboxException;
-import dev.outbox.OutboxTables;
-import dev.outbox.jdbc.JdbcOutbox;
-import dev.outbox.spi.Partitions;
 
 /**
  * Configuration properties of the outbox write path and its tables.
@@ -25,6 +25,12 @@ public class OutboxProperties {
 	 * Whether to enable the outbox auto-configuration.
 	 */
 	private boolean enabled = true;
+
+	/**
+	 * Database the outbox runs on: postgresql, mariadb or mysql. By default, read from
+	 * the DataSource's connection metadata.
+	 */
+	private @Nullable OutboxDatabase database;
 
 	/**
 	 * Schema of the outbox tables. By default, the connection's default schema (the first
@@ -95,6 +101,14 @@ public class OutboxProperties {
 
 	public void setEnabled(boolean enabled) {
 		this.enabled = enabled;
+	}
+
+	public @Nullable OutboxDatabase getDatabase() {
+		return this.database;
+	}
+
+	public void setDatabase(@Nullable OutboxDatabase database) {
+		this.database = database;
 	}
 
 	public @Nullable String getSchema() {

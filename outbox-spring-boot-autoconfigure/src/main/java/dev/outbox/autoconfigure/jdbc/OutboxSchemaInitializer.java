@@ -4,6 +4,9 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import dev.outbox.OutboxDatabase;
+import dev.outbox.OutboxTables;
+import dev.outbox.SqlIdentifiers;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.flywaydb.core.Flyway;
@@ -11,9 +14,9 @@ import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.jdbc.core.JdbcTemplate;
-
-import dev.outbox.OutboxTables;
+import org.springframework.util.ClassUtils;
 
 /**
  * Creates and upgrades the outbox tables at start-up with Flyways of its own, so it
@@ -38,12 +41,21 @@ import dev.outbox.OutboxTables;
  * the event tables' migration ({@link Flyway#repair()}); an event table that exists
  * without its history (a custom table that shared the old history, or tables created by
  * hand) is adopted with a baseline at version 1.
+ * <p>
+ * On MariaDB and MySQL the migrations come from {@value #MYSQL_EVENT_LOCATION} and
+ * {@value #MYSQL_PROCESSED_LOCATION} (same history tables and placeholders; no earlier
+ * versions to upgrade), and the names are checked against those databases' reserved words
+ * as well.
  */
 final class OutboxSchemaInitializer implements InitializingBean {
 
 	static final String EVENT_LOCATION = "classpath:dev/outbox/db/event";
 
 	static final String PROCESSED_LOCATION = "classpath:dev/outbox/db/processed";
+
+	static final String MYSQL_EVENT_LOCATION = "classpath:dev/outbox/db/mysql/event";
+
+	static final String MYSQL_PROCESSED_LOCATION = "classpath:dev/outbox/db/mysql/processed";
 
 	/**
 	 * History table of earlier versions, still the default for the default event table.
@@ -61,10 +73,25 @@ final class OutboxSchemaInitializer implements InitializingBean {
 
 	private final String historyTable;
 
+	private final @Nullable OutboxDatabase configuredDatabase;
+
 	OutboxSchemaInitializer(DataSource dataSource, OutboxTables tables, @Nullable String historyTable) {
+		this(dataSource, tables, historyTable, null);
+	}
+
+	/**
+	 * Create an initializer.
+	 * @param dataSource the data source
+	 * @param tables the tables
+	 * @param historyTable the event tables' history table, {@code null} for the default
+	 * @param database the database, {@code null} to read it from a connection
+	 */
+	OutboxSchemaInitializer(DataSource dataSource, OutboxTables tables, @Nullable String historyTable,
+			@Nullable OutboxDatabase database) {
 		this.dataSource = dataSource;
 		this.tables = tables;
 		this.historyTable = (historyTable != null) ? historyTable : defaultHistoryTable(tables);
+		this.configuredDatabase = database;
 	}
 
 	/**
@@ -92,6 +119,12 @@ final class OutboxSchemaInitializer implements InitializingBean {
 
 	@Override
 	public void afterPropertiesSet() {
+		OutboxDatabase database = (this.configuredDatabase != null) ? this.configuredDatabase
+				: OutboxDatabase.of(this.dataSource);
+		if (database.isMySqlFamily()) {
+			migrateMySql(database);
+			return;
+		}
 		JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
 		boolean historyExists = exists(jdbc, this.historyTable);
 		boolean adopt = !historyExists && exists(jdbc, this.tables.eventTable());
@@ -107,6 +140,37 @@ final class OutboxSchemaInitializer implements InitializingBean {
 		}
 		events.migrate();
 		configure(PROCESSED_LOCATION, processedHistoryTable(this.tables), "0").load().migrate();
+	}
+
+	/**
+	 * MariaDB and MySQL: their own migrations, nothing to adopt or realign (no earlier
+	 * version ran there).
+	 */
+	private void migrateMySql(OutboxDatabase database) {
+		checkName("outbox.table", this.tables.eventTable(), OutboxTables.DEFAULT_EVENT_TABLE, database);
+		checkName("outbox.processed-table", this.tables.processedTable(), OutboxTables.DEFAULT_PROCESSED_TABLE,
+				database);
+		checkName("outbox.flyway.history-table", this.historyTable, LEGACY_HISTORY_TABLE, database);
+		String schema = this.tables.schema();
+		if (schema != null) {
+			checkName("outbox.schema", schema, "outbox", database);
+		}
+		if (!ClassUtils.isPresent("org.flywaydb.database.mysql.MySQLDatabaseType", getClass().getClassLoader())) {
+			throw new InvalidConfigurationPropertyValueException("outbox.flyway.enabled", true,
+					"Flyway's support of " + database.displayName() + " is not on the class path, so the outbox "
+							+ "tables cannot be created. Add org.flywaydb:flyway-mysql (the starter brings it unless "
+							+ "it was excluded), or set outbox.flyway.enabled=false and create the tables with the SQL "
+							+ "in dev/outbox/db/mysql of outbox-core.");
+		}
+		configure(MYSQL_EVENT_LOCATION, this.historyTable, "0").load().migrate();
+		configure(MYSQL_PROCESSED_LOCATION, processedHistoryTable(this.tables), "0").load().migrate();
+	}
+
+	private static void checkName(String property, String name, String example, OutboxDatabase database) {
+		String reason = SqlIdentifiers.invalidReason(name, property, example, database);
+		if (reason != null) {
+			throw new InvalidConfigurationPropertyValueException(property, name, reason);
+		}
 	}
 
 	private FluentConfiguration configure(String location, String history, String baselineVersion) {

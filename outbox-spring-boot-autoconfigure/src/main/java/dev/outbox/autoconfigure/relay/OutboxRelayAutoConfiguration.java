@@ -7,6 +7,7 @@ import java.util.TreeSet;
 
 import javax.sql.DataSource;
 
+import dev.outbox.OutboxDatabase;
 import dev.outbox.OutboxException;
 import dev.outbox.OutboxTables;
 import dev.outbox.SqlIdentifiers;
@@ -49,6 +50,7 @@ public final class OutboxRelayAutoConfiguration {
 	OutboxRelay outboxRelay(DataSource dataSource, OutboxTables tables, OutboxRelayProperties properties,
 			OutboxProperties outboxProperties, ObjectProvider<OutboxSender> senders,
 			ObjectProvider<OutboxRelayListener> listeners, ObjectProvider<OutboxRelayCustomizer> customizers) {
+		requirePostgresql(dataSource, outboxProperties);
 		List<OutboxSender> available = senders.orderedStream().toList();
 		String broker = validateRouting(properties, available);
 		int partitions = outboxProperties.getPartitions();
@@ -99,6 +101,23 @@ public final class OutboxRelayAutoConfiguration {
 	@ConditionalOnMissingBean
 	RelayWakeUpCommitListener outboxRelayWakeUpCommitListener(OutboxRelay relay) {
 		return new RelayWakeUpCommitListener(relay);
+	}
+
+	/**
+	 * The relay's store is PostgreSQL's so far: on MariaDB or MySQL, fail start-up saying
+	 * so and how to start without the relay, rather than at the first poll.
+	 */
+	private static void requirePostgresql(DataSource dataSource, OutboxProperties properties) {
+		OutboxDatabase database = (properties.getDatabase() != null) ? properties.getDatabase()
+				: OutboxDatabase.of(dataSource);
+		if (database != OutboxDatabase.POSTGRESQL) {
+			throw new InvalidConfigurationPropertyValueException("outbox.relay.enabled", true,
+					"The outbox relay runs on PostgreSQL only in this version, and this application's outbox is on "
+							+ database.displayName() + ", where the outbox records events and the idempotent "
+							+ "consumer works, but nothing delivers them yet. Set outbox.relay.enabled=false to start "
+							+ "without the relay (recorded events wait in the outbox table for a relay that supports "
+							+ database.displayName() + ").");
+		}
 	}
 
 	/**

@@ -10,6 +10,15 @@ import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 
+import dev.outbox.Outbox;
+import dev.outbox.OutboxEvent;
+import dev.outbox.OutboxException;
+import dev.outbox.OutboxTables;
+import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.json.JacksonPayloadSerializer;
+import dev.outbox.spi.OutboxCommitListener;
+import dev.outbox.spi.PayloadSerializer;
+import dev.outbox.test.TestPostgres;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -21,8 +30,8 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
-import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -31,16 +40,6 @@ import org.springframework.core.annotation.Order;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
-
-import dev.outbox.Outbox;
-import dev.outbox.OutboxEvent;
-import dev.outbox.OutboxException;
-import dev.outbox.OutboxTables;
-import dev.outbox.jdbc.JdbcOutbox;
-import dev.outbox.json.JacksonPayloadSerializer;
-import dev.outbox.spi.OutboxCommitListener;
-import dev.outbox.spi.PayloadSerializer;
-import dev.outbox.test.TestPostgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
