@@ -586,17 +586,33 @@ public final class OutboxRelay {
 	 * lets the rest of its key overtake it (they stay pending behind it, unsent), and a
 	 * backlog spread over many keys needs one confirm round trip per event of the busiest
 	 * key, not one per event.
+	 * <p>
+	 * The events of a sender that {@linkplain OutboxSender#keepsKeyOrderInFlight() keeps
+	 * key order in flight} skip the waves: they are all sent at once, first (see
+	 * {@link #awaitInFlight}).
 	 * @return whether later events of some key were left pending, unsent, because the
 	 * send timeout was used up
 	 */
 	private boolean deliver(List<ClaimedEvent> batch) {
 		int size = batch.size();
-		int[] previousOfKey = new int[size];
-		List<List<Integer>> waves = waves(batch, previousOfKey);
 		List<@Nullable CompletableFuture<Void>> futures = new ArrayList<>(Collections.nCopies(size, null));
 		Instant deadline = this.clock.instant().plus(this.sendTimeout);
 		List<ClaimedEvent> confirmed = new ArrayList<>(size);
 		Map<ClaimedEvent, Throwable> failed = new LinkedHashMap<>();
+		boolean[] inFlight = new boolean[size];
+		List<Integer> inFlightIndexes = new ArrayList<>();
+		for (int i = 0; i < size; i++) {
+			OutboxSender sender = senderFor(batch.get(i).message().destination());
+			if (sender != null && sender.keepsKeyOrderInFlight()) {
+				inFlight[i] = true;
+				inFlightIndexes.add(i);
+			}
+		}
+		if (!inFlightIndexes.isEmpty()) {
+			send(batch, inFlightIndexes, futures);
+		}
+		int[] previousOfKey = new int[size];
+		List<List<Integer>> waves = waves(batch, inFlight, previousOfKey);
 		boolean[] notConfirmed = new boolean[size];
 		boolean[] leftOver = new boolean[size];
 		boolean anyLeftOver = false;
@@ -634,6 +650,9 @@ public final class OutboxRelay {
 				}
 			}
 		}
+		if (!inFlightIndexes.isEmpty()) {
+			awaitInFlight(batch, inFlightIndexes, futures, deadline, confirmed, failed);
+		}
 		Instant confirmedAt = this.clock.instant();
 		if (!confirmed.isEmpty()) {
 			markPublished(confirmed, confirmedAt);
@@ -645,16 +664,49 @@ public final class OutboxRelay {
 	}
 
 	/**
+	 * Await the events sent all at once, in batch order, and sort them out per key: the
+	 * confirmed prefix of each key is published; its first unconfirmed event fails with
+	 * its own error, and every later event of the key fails too, even if confirmed,
+	 * without an attempt counted (only the first failure of a key counts, see
+	 * {@link #markFailed}): it is sent again after the failed one, so that none of them
+	 * is published ahead of it.
+	 */
+	private void awaitInFlight(List<ClaimedEvent> batch, List<Integer> indexes,
+			List<@Nullable CompletableFuture<Void>> futures, Instant deadline, List<ClaimedEvent> confirmed,
+			Map<ClaimedEvent, Throwable> failed) {
+		Set<ClaimedEvent.OrderKey> brokenKeys = new HashSet<>();
+		for (int i : indexes) {
+			ClaimedEvent event = batch.get(i);
+			if (brokenKeys.contains(event.orderKey())) {
+				failed.put(event, new IllegalStateException("Not published: an earlier event of its key failed"));
+				continue;
+			}
+			Throwable failure = await(Objects.requireNonNull(futures.get(i)), deadline);
+			if (failure == null) {
+				confirmed.add(event);
+			}
+			else {
+				brokenKeys.add(event.orderKey());
+				failed.put(event, failure);
+			}
+		}
+	}
+
+	/**
 	 * Group a batch by the position of each event within its key (per destination): wave
 	 * 0 holds the first event of every key, wave 1 the second ones, and so on, each in
-	 * batch order. {@code previousOfKey} gets, per event, the index of the event before
-	 * it of the same destination and key ({@code -1} for a first one).
+	 * batch order; events marked {@code skip} are left out. {@code previousOfKey} gets,
+	 * per event, the index of the event before it of the same destination and key
+	 * ({@code -1} for a first one).
 	 */
-	private static List<List<Integer>> waves(List<ClaimedEvent> batch, int[] previousOfKey) {
+	private static List<List<Integer>> waves(List<ClaimedEvent> batch, boolean[] skip, int[] previousOfKey) {
 		List<List<Integer>> waves = new ArrayList<>();
 		int[] rank = new int[batch.size()];
 		Map<ClaimedEvent.OrderKey, Integer> lastOfKey = new HashMap<>();
 		for (int i = 0; i < batch.size(); i++) {
+			if (skip[i]) {
+				continue;
+			}
 			Integer previous = lastOfKey.put(batch.get(i).orderKey(), i);
 			previousOfKey[i] = (previous != null) ? previous : -1;
 			rank[i] = (previous != null) ? rank[previous] + 1 : 0;
@@ -758,8 +810,9 @@ public final class OutboxRelay {
 
 	private void markFailed(Map<ClaimedEvent, Throwable> failed) {
 		// Only the first failure of a key (per destination) counts: the later events of
-		// that key in the batch were never sent (each waits for the one before it) and
-		// are retried after it without a penalty. A collateral failure
+		// that key in the batch were never sent (each waits for the one before it), or
+		// were sent in flight behind it and are sent again after it, without a penalty. A
+		// collateral failure
 		// (NotAttemptedException: another destination's error) counts no attempt and
 		// never parks either: the event waits for the first retry delay only.
 		Set<ClaimedEvent.OrderKey> failedKeys = new HashSet<>();

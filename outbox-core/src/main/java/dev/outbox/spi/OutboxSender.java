@@ -34,4 +34,21 @@ public interface OutboxSender {
 		return messages.stream().map(this::send).toList();
 	}
 
+	/**
+	 * Whether several events of one key may be in flight at once: when {@code true}, the
+	 * relay hands all events of a batch to {@link #sendAll(List)} at once, in batch
+	 * order, instead of sending the next event of a key only after the one before it was
+	 * confirmed. A sender returns {@code true} only if it guarantees that, when a message
+	 * fails, no later message of the same key (and destination) in the same call or a
+	 * later one is written to the broker before it: the relay then publishes each key's
+	 * confirmed prefix, fails the key's first unconfirmed event (an attempt counted,
+	 * unless it failed with a {@link NotAttemptedException}) and fails every later event
+	 * of that key without an attempt counted, even if it was confirmed (it is sent again,
+	 * in order, after the failed one). The default is {@code false}.
+	 * @return whether later events of a key may be sent before earlier ones are confirmed
+	 */
+	default boolean keepsKeyOrderInFlight() {
+		return false;
+	}
+
 }
