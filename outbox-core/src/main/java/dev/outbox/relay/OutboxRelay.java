@@ -171,6 +171,12 @@ public final class OutboxRelay {
 
 	private final Semaphore wakeUps = new Semaphore(0);
 
+	/**
+	 * Whether the last short batch filled a partition's share: the next fetch lets each
+	 * partition fill the whole batch (guarded by the batch lock).
+	 */
+	private boolean skewed;
+
 	private final Object lifecycleMonitor = new Object();
 
 	private volatile boolean running;
@@ -441,8 +447,11 @@ public final class OutboxRelay {
 			if (partitions.isEmpty()) {
 				return 0;
 			}
-			// read each partition by index, a fair share of the batch (twice, for skew)
-			int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
+			// read each partition by index, a fair share of the batch (twice, for skew),
+			// or
+			// up to the whole batch while the work sits in few partitions (a hot key)
+			int perPartition = this.skewed ? this.batchSize
+					: Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
 			RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
 			List<ClaimedEvent> batch = fetched.events();
 			if (batch.isEmpty()) {
@@ -455,8 +464,8 @@ public final class OutboxRelay {
 			// a partition that filled its share may hold more: tell the loop to go on
 			Map<Integer, Integer> perPartitionCounts = new HashMap<>();
 			batch.forEach((event) -> perPartitionCounts.merge(event.partition(), 1, Integer::sum));
-			return perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition) ? this.batchSize
-					: batch.size();
+			this.skewed = perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition);
+			return this.skewed ? this.batchSize : batch.size();
 		}
 		finally {
 			this.batchLock.unlock();
@@ -811,10 +820,10 @@ public final class OutboxRelay {
 	private void markFailed(Map<ClaimedEvent, Throwable> failed) {
 		// Only the first failure of a key (per destination) counts: the later events of
 		// that key in the batch were never sent (each waits for the one before it), or
-		// were sent in flight behind it and are sent again after it, without a penalty. A
-		// collateral failure
-		// (NotAttemptedException: another destination's error) counts no attempt and
-		// never parks either: the event waits for the first retry delay only.
+		// were sent in flight behind it and are sent again after it, without a penalty.
+		// A collateral failure (NotAttemptedException: another destination's error)
+		// counts no attempt and never parks either: the event waits for the first retry
+		// delay only.
 		Set<ClaimedEvent.OrderKey> failedKeys = new HashSet<>();
 		List<RelayStore.Failure> failures = new ArrayList<>();
 		Map<ClaimedEvent, RelayStore.Failure> outcomes = new HashMap<>();
