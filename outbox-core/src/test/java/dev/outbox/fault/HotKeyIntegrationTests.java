@@ -1,6 +1,8 @@
 package dev.outbox.fault;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -8,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.admin.OutboxAdmin;
@@ -16,6 +21,8 @@ import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.relay.KafkaTestClient;
 import dev.outbox.relay.OutboxRelay;
 import dev.outbox.relay.RelayFixture;
+import dev.outbox.spi.NotAttemptedException;
+import dev.outbox.spi.OutboxMessage;
 import dev.outbox.test.TestKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -23,8 +30,10 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,6 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.kafka.core.KafkaTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -169,6 +179,35 @@ class HotKeyIntegrationTests {
 		// the events closed under them by the fence counted no attempt
 		assertThat(this.fixture.count("aggregate_id <> 'hot' and attempts > 0")).isZero();
 		assertThat(this.fixture.count("aggregate_id = 'hot' and status = 'PENDING' and attempts > 0")).isZero();
+	}
+
+	@Test
+	void eventTheProducerRefusesBeforeQueueingItStopsTheRestOfItsKeyInTheCallButNoOtherKey() throws Exception {
+		String topic = topic(1);
+		KafkaTemplate<String, byte[]> small = KafkaTestClient.template(TestKafka.bootstrapServers(),
+				Duration.ofSeconds(5), Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4096));
+		this.resources.add(() -> small.getProducerFactory().reset());
+		KafkaOutboxSender sender = new KafkaOutboxSender(small);
+		this.resources.add(sender);
+		List<CompletableFuture<Void>> futures = sender
+			.sendAll(List.of(message(topic, "a", "\"a0\""), message(topic, "a", "\"" + "x".repeat(8192) + "\""),
+					message(topic, "b", "\"b0\""), message(topic, "a", "\"a2\""), message(topic, "b", "\"b1\"")));
+		CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+			.handle((result, ex) -> null)
+			.get(30, TimeUnit.SECONDS);
+		assertThat(futures.get(0)).isCompleted();
+		assertThatExceptionOfType(ExecutionException.class).isThrownBy(futures.get(1)::get)
+			.withCauseInstanceOf(RecordTooLargeException.class);
+		assertThat(futures.get(2)).isCompleted();
+		assertThatExceptionOfType(ExecutionException.class).isThrownBy(futures.get(3)::get)
+			.withCauseInstanceOf(NotAttemptedException.class);
+		assertThat(futures.get(4)).isCompleted();
+		assertThat(futures.stream().filter(CompletableFuture::isCompletedExceptionally)).hasSize(2);
+	}
+
+	private static OutboxMessage message(String topic, String key, String payload) {
+		return new OutboxMessage(UUID.randomUUID(), topic, null, "order", key, "order-placed", key,
+				payload.getBytes(StandardCharsets.UTF_8), "application/json", Map.of(), Instant.now());
 	}
 
 	private String topic(int partitions) throws Exception {
