@@ -46,11 +46,15 @@ import org.springframework.kafka.core.KafkaTemplate;
  * (throughput), and commit-to-confirm latency at a steady write rate. The Kafka drain
  * runs on an analyzed table and on a never-analyzed one (a backlog that built up in a
  * fresh table, the relay's plans cached while it was tiny), and with {@code --parked N}
- * also with N parked events on another destination.
+ * also with N parked events on another destination; {@code --keys N} spreads the backlog
+ * over N keys (default 1,000; 1 drains a single hot key).
  */
 final class RelayBenchmarks {
 
 	private static final int KEYS = 1000;
+
+	/** Keys the drained backlog is spread over ({@code --keys} of relay-kafka). */
+	private static volatile int backlogKeys = KEYS;
 
 	private RelayBenchmarks() {
 	}
@@ -58,6 +62,7 @@ final class RelayBenchmarks {
 	static void kafka(String[] args) {
 		int events = (args.length > 0 && !args[0].startsWith("--")) ? Integer.parseInt(args[0]) : 100_000;
 		int parked = Benchmarks.intOption(args, "--parked", 0);
+		backlogKeys = Benchmarks.intOption(args, "--keys", KEYS);
 		run(() -> {
 			double analyzed = drain("kafka", events);
 			double fresh = drain("kafka", events, Statistics.NEVER_ANALYZED, 0);
@@ -142,8 +147,8 @@ final class RelayBenchmarks {
 			env.prefill(events, statistics == Statistics.ANALYZED);
 			String setting = ((parked > 0) ? String.format(", %,d parked on another destination", parked) : "")
 					+ ((statistics == Statistics.ANALYZED) ? ", analyzed table" : ", never-analyzed table");
-			System.out.printf("relay-%s: pre-filled %,d events of 1 KB in %.1f s%s%n", broker, events,
-					(System.nanoTime() - fillStart) / 1e9, setting);
+			System.out.printf("relay-%s: pre-filled %,d events of 1 KB over %,d keys in %.1f s%s%n", broker, events,
+					backlogKeys, (System.nanoTime() - fillStart) / 1e9, setting);
 			long start = System.nanoTime();
 			relay.start();
 			while (env.pending() > 0) {
@@ -151,8 +156,9 @@ final class RelayBenchmarks {
 			}
 			double seconds = (System.nanoTime() - start) / 1e9;
 			relay.stop();
-			System.out.printf("relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads%s)%n",
-					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE, setting);
+			System.out.printf(
+					"relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads, %,d keys%s)%n",
+					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE, backlogKeys, setting);
 			return events / seconds;
 		}
 	}
@@ -328,8 +334,9 @@ final class RelayBenchmarks {
 		}
 
 		void prefill(int events, boolean analyze) {
+			int keyCount = backlogKeys;
 			StringBuilder keys = new StringBuilder();
-			for (int k = 0; k < KEYS; k++) {
+			for (int k = 0; k < keyCount; k++) {
 				keys.append((k > 0) ? "," : "")
 					.append("(")
 					.append(k)
@@ -342,8 +349,8 @@ final class RelayBenchmarks {
 			this.jdbc.update("insert into " + this.tables.qualifiedEventTable()
 					+ " (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload, content_type, created_at, available_at)"
 					+ " select gen_random_uuid(), 'order', k.key, 'bench', ?, k.key, k.p, ?, 'application/octet-stream', now(), now()"
-					+ " from generate_series(0, ? - 1) i join (values " + keys + ") k(n, key, p) on k.n = i % " + KEYS
-					+ " order by i", this.destination, this.payload, events);
+					+ " from generate_series(0, ? - 1) i join (values " + keys + ") k(n, key, p) on k.n = i % "
+					+ keyCount + " order by i", this.destination, this.payload, events);
 			if (analyze) {
 				this.jdbc.execute("analyze " + this.tables.qualifiedEventTable());
 			}

@@ -63,6 +63,12 @@ import org.springframework.amqp.rabbit.core.RabbitTemplate;
  * client a channel RPC timeout of about the relay's send timeout: opening a channel on a
  * connection to a broker that hangs otherwise blocks the relay for the client's default
  * of 10 minutes.
+ * <p>
+ * It does not {@linkplain #keepsKeyOrderInFlight() keep key order in flight}: confirms on
+ * one channel arrive in publish order, but a nack for a message (for example from a full
+ * queue declared with {@code x-overflow=reject-publish}) can come after the next message
+ * of its key was already routed to the queues, so the relay sends the next event of a key
+ * only once the one before it was confirmed.
  */
 public final class RabbitOutboxSender implements OutboxSender {
 

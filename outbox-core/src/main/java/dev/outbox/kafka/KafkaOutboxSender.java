@@ -2,25 +2,33 @@ package dev.outbox.kafka;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.outbox.CloudEvents;
 import dev.outbox.MessageFormat;
 import dev.outbox.OutboxHeaders;
+import dev.outbox.spi.NotAttemptedException;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
@@ -29,6 +37,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.core.ProducerPostProcessor;
 import org.springframework.messaging.MessageHeaders;
 import org.springframework.util.ClassUtils;
 
@@ -48,11 +58,33 @@ import org.springframework.util.ClassUtils;
  * ({@code io.cloudevents:cloudevents-kafka} must be on the classpath); the outbox headers
  * stay, an event header of the same name as a CloudEvents one is left out.
  * <p>
- * The template's producer must be configured for durable, ordered delivery:
+ * The template's producer factory must be configured for durable, ordered delivery:
  * {@code acks=all} and {@code enable.idempotence=true} (the auto-configuration builds
- * such a producer); a future completes only when the broker acknowledged the record.
+ * such a factory); a future completes only when the broker acknowledged the record. The
+ * sender makes its own producers from that factory's configuration, serializers and
+ * post-processors, and {@link #close() closes} them.
+ * <p>
+ * It {@linkplain #keepsKeyOrderInFlight() keeps key order in flight}: the relay may send
+ * all events of a key at once. An idempotent producer keeps the records of a partition in
+ * order with up to 5 requests in flight as long as they succeed, but not when one fails
+ * for good (for example a record over the topic's {@code max.message.bytes}): the broker
+ * rejects the later batches of the partition already in flight (their sequence numbers no
+ * longer follow on), and the producer then gives them new sequence numbers (or a new
+ * epoch) and sends them again, so they are written after the failed one was dropped. The
+ * sender therefore fences a producer as soon as a record it accepted fails: in the
+ * producer's callback, on its I/O thread, before the producer sends anything else, it
+ * closes the producer without waiting ({@code close(Duration.ZERO)} ends the I/O thread
+ * after the current round and fails every record not yet confirmed), and later sends go
+ * to a new producer. The records failed by that close are reported with a
+ * {@link NotAttemptedException} (they were not at fault: no attempt counted). A record
+ * the producer refuses before accepting it (it cannot serialize it, it exceeds
+ * {@code max.request.size}, the topic's metadata did not come within
+ * {@code max.block.ms}) reorders nothing and fences nothing, but the later messages of
+ * its key in the same call are not sent. See {@link Generation} for the argument and its
+ * one condition: the producer's {@code batch.size} (16 KB by default) must stay below the
+ * {@code max.message.bytes} of every topic (1 MB by default).
  */
-public final class KafkaOutboxSender implements OutboxSender {
+public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 
 	/** The name destinations refer to: {@value}. */
 	public static final String NAME = "kafka";
@@ -63,7 +95,22 @@ public final class KafkaOutboxSender implements OutboxSender {
 
 	private static final String CLOUDEVENTS_SDK = "io.cloudevents.kafka.KafkaMessageFactory";
 
-	private final KafkaTemplate<String, byte[]> template;
+	/** How the producer reports a record it failed because it was closed at once. */
+	private static final String CLOSED_FORCEFULLY = "closed forcefully";
+
+	/** How the producer reports a record failed with another record of its batch. */
+	private static final String PART_OF_A_FAILED_BATCH = "part of a batch";
+
+	private final ProducerFactory<String, byte[]> producerFactory;
+
+	private final Object generationMonitor = new Object();
+
+	/** The producer new sends go to, created on first use and after each fence. */
+	private volatile @Nullable Generation generation;
+
+	private final AtomicInteger generations = new AtomicInteger();
+
+	private volatile boolean closed;
 
 	/** Topics the producer sent to without waiting out {@code max.block.ms}. */
 	private final Set<String> ready = ConcurrentHashMap.newKeySet();
@@ -105,7 +152,7 @@ public final class KafkaOutboxSender implements OutboxSender {
 	 * for Kafka is not on the classpath
 	 */
 	public KafkaOutboxSender(KafkaTemplate<String, byte[]> template, MessageFormat format, URI cloudEventsSource) {
-		this.template = template;
+		this.producerFactory = template.getProducerFactory();
 		this.cloudEvents = (format == MessageFormat.CLOUDEVENTS) ? cloudEvents(cloudEventsSource) : null;
 	}
 
@@ -128,8 +175,8 @@ public final class KafkaOutboxSender implements OutboxSender {
 	}
 
 	/**
-	 * Send a batch and flush once. A topic the producer has not sent to yet (or not since
-	 * it was unavailable) is sent on a thread of its own, so that waiting for its
+	 * /** Send a batch and flush once. A topic the producer has not sent to yet (or not
+	 * since it was unavailable) is sent on a thread of its own, so that waiting for its
 	 * metadata (it does not exist and the broker does not create topics, or the broker is
 	 * unreachable) holds up no other topic's messages. A send that timed out inside the
 	 * producer before it returned (it waited {@code max.block.ms} for the metadata or for
@@ -144,7 +191,7 @@ public final class KafkaOutboxSender implements OutboxSender {
 			futures.add(new CompletableFuture<>());
 			byTopic.computeIfAbsent(messages.get(i).destination(), (topic) -> new ArrayList<>()).add(i);
 		}
-		boolean sentHere = false;
+		Set<Generation> usedHere = new HashSet<>();
 		for (Map.Entry<String, List<Integer>> group : byTopic.entrySet()) {
 			String topic = group.getKey();
 			List<OutboxMessage> toSend = group.getValue().stream().map(messages::get).toList();
@@ -155,63 +202,165 @@ public final class KafkaOutboxSender implements OutboxSender {
 				recheck(topic, unavailable);
 			}
 			else if (this.ready.contains(topic)) {
-				send(topic, toSend, topicFutures);
-				sentHere = true;
+				Generation used = send(topic, toSend, topicFutures);
+				if (used != null) {
+					usedHere.add(used);
+				}
 			}
 			else {
 				this.lanes.compute(topic,
 						(t, tail) -> ((tail != null) ? tail : CompletableFuture.completedFuture(null))
 							.handle((result, ex) -> null)
-							.thenRunAsync(() -> {
-								send(topic, toSend, topicFutures);
-								this.template.flush();
-							}, this.executor));
+							.thenRunAsync(() -> flush(send(topic, toSend, topicFutures)), this.executor));
 			}
 		}
-		if (sentHere) {
-			this.template.flush();
-		}
+		usedHere.forEach(KafkaOutboxSender::flush);
 		return futures;
 	}
 
 	/**
-	 * Send one topic's messages of a batch in order, completing their futures; skip those
-	 * whose future is already done (the relay gave up on them).
+	 * Returns {@code true}: a failed record never lets a later record of its key be
+	 * written before it (see the class description).
 	 */
-	private void send(String topic, List<OutboxMessage> messages, List<CompletableFuture<Void>> futures) {
+	@Override
+	public boolean keepsKeyOrderInFlight() {
+		return true;
+	}
+
+	/**
+	 * Close the producer at once: the messages not yet confirmed fail with a
+	 * {@link NotAttemptedException}, and later sends fail.
+	 */
+	@Override
+	public void close() {
+		Generation current;
+		synchronized (this.generationMonitor) {
+			this.closed = true;
+			current = this.generation;
+			this.generation = null;
+		}
+		if (current != null) {
+			current.fence(new NotAttemptedException("The outbox Kafka sender was closed", null));
+		}
+	}
+
+	private static void flush(@Nullable Generation generation) {
+		if (generation == null) {
+			return;
+		}
 		try {
-			for (int i = 0; i < messages.size(); i++) {
-				CompletableFuture<Void> future = futures.get(i);
-				if (future.isDone()) {
-					continue;
-				}
-				Unavailable unavailable = this.unavailable.get(topic);
-				if (unavailable != null) {
-					fail(topic, unavailable.cause(), futures.subList(i, futures.size()));
-					return;
-				}
-				CompletableFuture<Void> sent = sendOne(messages.get(i));
-				Throwable timeout = timedOutInProducer(sent);
-				if (timeout != null) {
-					this.ready.remove(topic);
-					this.unavailable.putIfAbsent(topic, new Unavailable(timeout, new AtomicBoolean()));
-				}
-				else {
-					this.ready.add(topic);
-				}
-				sent.whenComplete((result, ex) -> {
-					if (ex != null) {
-						future.completeExceptionally(ex);
-					}
-					else {
-						future.complete(null);
-					}
-				});
-			}
+			generation.producer.flush();
+		}
+		catch (RuntimeException ex) {
+			// fenced while flushing: the close fails its records
+		}
+	}
+
+	/**
+	 * Send one topic's messages of a batch in order on one producer, completing their
+	 * futures; skip those whose future is already done (the relay gave up on them). Once
+	 * a message of a key was not sent (skipped, refused by the producer, or the producer
+	 * was fenced), the later messages of the key in the batch are not sent either.
+	 * @return the producer used, if any
+	 */
+	private @Nullable Generation send(String topic, List<OutboxMessage> messages,
+			List<CompletableFuture<Void>> futures) {
+		Generation generation;
+		try {
+			generation = generation();
 		}
 		catch (RuntimeException ex) {
 			futures.forEach((future) -> future.completeExceptionally(ex));
+			return null;
 		}
+		Set<String> stoppedKeys = new HashSet<>();
+		for (int i = 0; i < messages.size(); i++) {
+			CompletableFuture<Void> future = futures.get(i);
+			OutboxMessage message = messages.get(i);
+			if (stoppedKeys.contains(message.key())) {
+				future.completeExceptionally(new NotAttemptedException(
+						"Not sent: an earlier message of its key in the batch was not sent", null));
+				continue;
+			}
+			if (future.isDone()) {
+				stoppedKeys.add(message.key());
+				continue;
+			}
+			Unavailable unavailable = this.unavailable.get(topic);
+			if (unavailable != null) {
+				fail(topic, unavailable.cause(), futures.subList(i, futures.size()));
+				return generation;
+			}
+			Throwable fencedBy = generation.fencedBy;
+			if (fencedBy != null) {
+				future.completeExceptionally(notAttempted(fencedBy));
+				continue;
+			}
+			ProducerRecord<String, byte[]> record;
+			try {
+				record = record(message);
+			}
+			catch (RuntimeException ex) {
+				future.completeExceptionally(ex);
+				stoppedKeys.add(message.key());
+				continue;
+			}
+			Throwable refused = generation.send(record, future);
+			if (refused == null) {
+				this.ready.add(topic);
+				continue;
+			}
+			stoppedKeys.add(message.key());
+			Throwable timeout = timedOut(refused);
+			if (timeout != null) {
+				this.ready.remove(topic);
+				this.unavailable.putIfAbsent(topic, new Unavailable(timeout, new AtomicBoolean()));
+			}
+		}
+		return generation;
+	}
+
+	/**
+	 * The producer to send to: the current one, or a new one if there is none yet or it
+	 * was fenced.
+	 */
+	private Generation generation() {
+		Generation current = this.generation;
+		if (current != null && current.fencedBy == null) {
+			return current;
+		}
+		synchronized (this.generationMonitor) {
+			if (this.closed) {
+				throw new IllegalStateException("The outbox Kafka sender is closed");
+			}
+			current = this.generation;
+			if (current == null || current.fencedBy != null) {
+				current = new Generation(createProducer());
+				this.generation = current;
+			}
+			return current;
+		}
+	}
+
+	private Producer<String, byte[]> createProducer() {
+		Map<String, Object> config = new HashMap<>(this.producerFactory.getConfigurationProperties());
+		Object clientId = config.get(ProducerConfig.CLIENT_ID_CONFIG);
+		if (clientId != null && !clientId.toString().isBlank()) {
+			// the producers of one sender live side by side while a fenced one closes
+			config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-" + this.generations.incrementAndGet());
+		}
+		Producer<String, byte[]> producer = new KafkaProducer<>(config,
+				this.producerFactory.getKeySerializerSupplier().get(),
+				this.producerFactory.getValueSerializerSupplier().get());
+		for (ProducerPostProcessor<String, byte[]> postProcessor : this.producerFactory.getPostProcessors()) {
+			producer = postProcessor.apply(producer);
+		}
+		return producer;
+	}
+
+	private static NotAttemptedException notAttempted(Throwable fencedBy) {
+		return new NotAttemptedException("Not confirmed: the Kafka producer was closed at once after another "
+				+ "message failed, so that no later message of that key is written before it", fencedBy);
 	}
 
 	private static void fail(String topic, Throwable cause, List<CompletableFuture<Void>> futures) {
@@ -232,7 +381,7 @@ public final class KafkaOutboxSender implements OutboxSender {
 		try {
 			this.executor.execute(() -> {
 				try {
-					List<PartitionInfo> partitions = this.template.partitionsFor(topic);
+					List<PartitionInfo> partitions = generation().producer.partitionsFor(topic);
 					if (partitions != null && !partitions.isEmpty()) {
 						this.unavailable.remove(topic, unavailable);
 					}
@@ -251,36 +400,18 @@ public final class KafkaOutboxSender implements OutboxSender {
 	}
 
 	/**
-	 * The producer's {@link TimeoutException} if the future already failed with one when
-	 * {@code send} returned: only a send that blocked for {@code max.block.ms} fails that
-	 * early with a timeout (a delivery timeout fails the future later, from the
+	 * The producer's {@link TimeoutException} among the causes of a refused send: only a
+	 * send that blocked for {@code max.block.ms} (for the metadata or for buffer space)
+	 * is refused with a timeout (a delivery timeout fails the record later, from the
 	 * producer's I/O thread).
 	 */
-	private static @Nullable Throwable timedOutInProducer(CompletableFuture<Void> future) {
-		if (!future.isCompletedExceptionally()) {
-			return null;
-		}
-		try {
-			future.getNow(null);
-			return null;
-		}
-		catch (CompletionException | CancellationException ex) {
-			for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
-				if (cause instanceof TimeoutException) {
-					return cause;
-				}
+	private static @Nullable Throwable timedOut(Throwable refused) {
+		for (Throwable cause = refused; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			if (cause instanceof TimeoutException) {
+				return cause;
 			}
-			return null;
 		}
-	}
-
-	private CompletableFuture<Void> sendOne(OutboxMessage message) {
-		try {
-			return this.template.send(record(message)).thenApply((result) -> null);
-		}
-		catch (RuntimeException ex) {
-			return CompletableFuture.failedFuture(ex);
-		}
+		return null;
 	}
 
 	ProducerRecord<String, byte[]> record(OutboxMessage message) {
@@ -309,6 +440,126 @@ public final class KafkaOutboxSender implements OutboxSender {
 
 	private static byte[] bytes(String value) {
 		return value.getBytes(StandardCharsets.UTF_8);
+	}
+
+	/**
+	 * One producer of the sender, from its creation until it is fenced.
+	 * <p>
+	 * Why closing it from the failed record's callback keeps key order (read in the
+	 * kafka-clients 4.2 producer: {@code KafkaProducer}, {@code Sender},
+	 * {@code RecordAccumulator}, {@code TransactionManager}):
+	 * <ol>
+	 * <li>The broker appends the batches of one producer id and epoch to a partition only
+	 * in sequence order: a batch whose predecessor was not appended is rejected
+	 * ({@code OUT_OF_ORDER_SEQUENCE_NUMBER}), not written. A partition's batches go to
+	 * its leader on one connection, whose requests the broker handles one after the
+	 * other, so a batch sent behind a failed one (up to 5 requests in flight) is
+	 * rejected.</li>
+	 * <li>Such a batch is written after all only once the producer gives it new sequence
+	 * numbers or a new epoch ({@code TransactionManager} adjusts the sequences of the
+	 * batches behind a failed one, or bumps the epoch) and sends it again: that happens
+	 * on the I/O thread in a later round of its loop, after the failed batch's callbacks
+	 * ran. A batch that expires ({@code delivery.timeout.ms}) is failed before the
+	 * round's requests go out, but those carry the sequence numbers they had, so rule 1
+	 * covers them.</li>
+	 * <li>The callbacks run on the I/O thread. {@code close(Duration.ZERO)} called there
+	 * does not wait: it ends the loop after the current round, so no further request goes
+	 * out, and then fails every record not yet confirmed ("Producer is closed
+	 * forcefully"), those in flight included; an append racing the close is refused or
+	 * failed too.</li>
+	 * </ol>
+	 * So no record accepted by this producer after a failed one of the same partition is
+	 * written unless the failed one was. One case is outside this argument: a batch of
+	 * several records that the broker refuses as larger than the topic's
+	 * {@code max.message.bytes} is split and sent again with no callback, and with
+	 * several requests in flight the kafka-clients 4.2 producer was seen to write a later
+	 * batch of the partition before the split parts of an earlier one (a topic limit of
+	 * 10 KB under the default {@code batch.size} of 16 KB). Keep {@code batch.size} below
+	 * every topic's {@code max.message.bytes} (the defaults, 16 KB and 1 MB, are): then a
+	 * record too large for its topic is alone in its batch and fails as rule 2 says. A
+	 * record refused before the producer accepted it ({@code send} throws, or calls the
+	 * callback at once on the caller's thread) was never queued and reorders nothing: it
+	 * does not fence.
+	 */
+	private static final class Generation {
+
+		final Producer<String, byte[]> producer;
+
+		/** The failure that fenced the producer, once it did. */
+		volatile @Nullable Throwable fencedBy;
+
+		Generation(Producer<String, byte[]> producer) {
+			this.producer = producer;
+		}
+
+		/**
+		 * Send a record, completing the future when it is confirmed or fails.
+		 * @return {@code null} if the producer accepted the record, else why it refused
+		 * it
+		 */
+		@Nullable Throwable send(ProducerRecord<String, byte[]> record, CompletableFuture<Void> future) {
+			Thread caller = Thread.currentThread();
+			AtomicBoolean sending = new AtomicBoolean(true);
+			AtomicReference<@Nullable Throwable> refused = new AtomicReference<>();
+			Callback callback = (metadata, ex) -> {
+				if (ex == null) {
+					future.complete(null);
+				}
+				else if (sending.get() && Thread.currentThread() == caller) {
+					// refused before it was queued: nothing behind it to fence
+					refused.set(ex);
+					future.completeExceptionally(ex);
+				}
+				else {
+					failed(future, ex);
+				}
+			};
+			try {
+				this.producer.send(record, callback);
+			}
+			catch (RuntimeException ex) {
+				// not queued: the producer refused it, or is closed
+				Throwable fencedBy = this.fencedBy;
+				future.completeExceptionally((fencedBy != null) ? notAttempted(fencedBy) : ex);
+				return ex;
+			}
+			finally {
+				sending.set(false);
+			}
+			return refused.get();
+		}
+
+		/**
+		 * A record the producer had accepted failed: fence, and report the records failed
+		 * by the fence (or with another record of their batch) as not attempted.
+		 */
+		private void failed(CompletableFuture<Void> future, Exception ex) {
+			String message = ex.getMessage();
+			boolean collateral = ex.getClass() == KafkaException.class && message != null
+					&& (message.contains(CLOSED_FORCEFULLY) || message.contains(PART_OF_A_FAILED_BATCH));
+			fence(ex);
+			future.completeExceptionally(collateral ? notAttempted(ex) : ex);
+		}
+
+		/**
+		 * Close the producer at once, the first time only (called on its I/O thread, the
+		 * close never waits).
+		 */
+		void fence(Throwable cause) {
+			synchronized (this) {
+				if (this.fencedBy != null) {
+					return;
+				}
+				this.fencedBy = cause;
+			}
+			try {
+				this.producer.close(Duration.ZERO);
+			}
+			catch (RuntimeException ex) {
+				// closed anyway
+			}
+		}
+
 	}
 
 	/**

@@ -31,6 +31,13 @@ final class BatchClaimer {
 	private final Duration sendWindow;
 
 	/**
+	 * Whether the last short batch filled a partition's share: the next fetch lets each
+	 * partition fill the whole batch (a hot key sits in one partition). Claims run under
+	 * the relay's batch lock.
+	 */
+	private boolean skewed;
+
+	/**
 	 * Create a claimer.
 	 * @param store the store to read from
 	 * @param ownedUntilNanos the partitions whose lease outlives a
@@ -62,7 +69,10 @@ final class BatchClaimer {
 		if (partitions.isEmpty()) {
 			return new Claim(List.of(), false, List.of());
 		}
-		int perPartition = Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
+		// each partition's fair share of the batch (twice, for skew), or up to the whole
+		// batch while the work sits in few partitions (a hot key)
+		int perPartition = this.skewed ? this.batchSize
+				: Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
 		RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
 		List<ClaimedEvent> batch = fetched.events();
 		if (batch.isEmpty()) {
@@ -74,8 +84,8 @@ final class BatchClaimer {
 		// a partition that filled its share may hold more
 		Map<Integer, Integer> perPartitionCounts = new HashMap<>();
 		batch.forEach((event) -> perPartitionCounts.merge(event.partition(), 1, Integer::sum));
-		return new Claim(batch, perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition),
-				fetched.expired());
+		this.skewed = perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition);
+		return new Claim(batch, this.skewed, fetched.expired());
 	}
 
 	/**

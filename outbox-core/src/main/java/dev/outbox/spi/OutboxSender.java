@@ -45,6 +45,12 @@ public interface OutboxSender {
 	 * a long backlog drains at the broker's pace, not one confirm round trip per event.
 	 * When {@code false} (the default), the relay sends a key's next event only once the
 	 * one before it is confirmed.
+	 * <p>
+	 * With {@code true}, the relay publishes each key's confirmed prefix, fails the key's
+	 * first unconfirmed event (an attempt counted, unless it failed with a
+	 * {@link NotAttemptedException}) and fails every later event of that key without an
+	 * attempt counted, even if it was confirmed: it is sent again, in order, after the
+	 * failed one (a duplicate, never a reordering).
 	 * @return whether a failed message fails every later message of its key already
 	 * handed over in the same call
 	 */
