@@ -69,8 +69,7 @@ final class WriteConcurrencyBenchmark {
 		properties.put("spring.main.banner-mode", "off");
 		properties.put("logging.level.root", "warn");
 		properties.put("spring.flyway.enabled", "false");
-		properties.put("spring.autoconfigure.exclude",
-				JPA_AUTO_CONFIGURATIONS + "," + CompareBenchmark.MODULITH_AUTO_CONFIGURATIONS);
+		properties.put("spring.autoconfigure.exclude", JPA_AUTO_CONFIGURATIONS + "," + PeerAutoConfigurations.PEERS);
 		properties.put("spring.datasource.hikari.maximum-pool-size", poolSize);
 		properties.put("outbox.relay.enabled", "false");
 		properties.put("outbox.consumer.enabled", "false");
