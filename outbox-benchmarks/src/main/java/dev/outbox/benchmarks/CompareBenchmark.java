@@ -1,5 +1,6 @@
 package dev.outbox.benchmarks;
 
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -29,7 +30,16 @@ final class CompareBenchmark {
 	}
 
 	static void run(String[] args) {
-		CompareOptions options = CompareOptions.parse(args);
+		compare(CompareOptions.parse(args), System.out);
+	}
+
+	/**
+	 * Run the comparison and print its table.
+	 * @param options the options
+	 * @param out where to print the table
+	 * @return the figures
+	 */
+	static CompareReport compare(CompareOptions options, PrintStream out) {
 		quietLogging();
 		String loadBefore = loadAverage();
 		long started = System.nanoTime();
@@ -60,7 +70,8 @@ final class CompareBenchmark {
 							+ " %.0f s in all.%n%n",
 					String.join(" vs ", names.values()), options.rounds(), (options.rounds() == 1) ? "" : "s",
 					loadBefore, loadAverage(), (System.nanoTime() - started) / 1e9);
-			report.print(System.out, names);
+			report.print(out, names);
+			return report;
 		}
 		finally {
 			peers.forEach(PeerProcess::close);

@@ -30,6 +30,20 @@ final class CompareReport {
 			.add(value));
 	}
 
+	/**
+	 * The metrics, in table order.
+	 * @return the row labels
+	 */
+	List<String> metrics() {
+		return List.copyOf(this.figures.keySet());
+	}
+
+	/**
+	 * The median of a metric over the rounds.
+	 * @param metric the row label
+	 * @param peer the peer id
+	 * @return the median, {@code NaN} if the peer has no figure for it
+	 */
 	double median(String metric, String peer) {
 		List<Double> values = this.figures.getOrDefault(metric, Map.of()).getOrDefault(peer, List.of());
 		return Stats.median(values.stream().mapToDouble(Double::doubleValue).toArray());

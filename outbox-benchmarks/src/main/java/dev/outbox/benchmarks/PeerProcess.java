@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * A peer's JVM as the coordinating JVM sees it: started on the same class path with the
@@ -32,7 +34,7 @@ final class PeerProcess implements AutoCloseable {
 
 	static final String QUIT = "quit";
 
-	private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+	private static final Duration START_TIMEOUT = Duration.ofMinutes(10);
 
 	private static final Duration WORKLOAD_TIMEOUT = Duration.ofMinutes(30);
 
@@ -54,7 +56,7 @@ final class PeerProcess implements AutoCloseable {
 		command.add(ProcessHandle.current().info().command().orElse("java"));
 		command.add("-Xmx1g");
 		String classPath = System.getProperty("java.class.path");
-		if (!classPath.contains(File.pathSeparator) && classPath.endsWith(".jar")) {
+		if (isExecutableJar(classPath)) {
 			// the executable jar: its launcher puts the nested jars on the class path
 			command.add("-jar");
 			command.add(classPath);
@@ -79,6 +81,21 @@ final class PeerProcess implements AutoCloseable {
 		Thread reader = new Thread(this::read, "peer-" + id);
 		reader.setDaemon(true);
 		reader.start();
+	}
+
+	// java -jar outbox-benchmarks.jar; a test runner's single jar (whose manifest lists
+	// the class path) takes -cp like a class path does
+	private static boolean isExecutableJar(String classPath) {
+		if (classPath.contains(File.pathSeparator) || !classPath.endsWith(".jar")) {
+			return false;
+		}
+		try (JarFile jar = new JarFile(classPath)) {
+			Manifest manifest = jar.getManifest();
+			return manifest != null && manifest.getMainAttributes().getValue("Start-Class") != null;
+		}
+		catch (IOException ex) {
+			return false;
+		}
 	}
 
 	private void read() {
