@@ -73,7 +73,7 @@ final class CompareReport {
 			StringBuilder row = new StringBuilder("| ").append(metric).append(" |");
 			this.peers.forEach((peer) -> row.append(' ').append(format(metric, median(metric, peer))).append(" |"));
 			double outbox = median(metric, reference);
-			others.forEach((peer) -> row.append(' ').append(ratio(outbox, median(metric, peer))).append(" |"));
+			others.forEach((peer) -> row.append(' ').append(ratio(metric, outbox, median(metric, peer))).append(" |"));
 			out.println(row);
 		});
 	}
@@ -91,8 +91,10 @@ final class CompareReport {
 		return "%,.0f".formatted(value);
 	}
 
-	private static String ratio(double outbox, double peer) {
-		if (Double.isNaN(outbox) || Double.isNaN(peer) || peer == 0) {
+	// a ratio of two overheads says nothing when one of them is not positive
+	private static String ratio(String metric, double outbox, double peer) {
+		if (Double.isNaN(outbox) || Double.isNaN(peer) || peer == 0
+				|| (metric.endsWith("%") && (outbox <= 0 || peer <= 0))) {
 			return "–";
 		}
 		return "%.2f".formatted(outbox / peer);
