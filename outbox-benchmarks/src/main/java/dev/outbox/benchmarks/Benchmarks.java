@@ -12,6 +12,12 @@ import dev.outbox.test.TestPostgres;
  */
 public final class Benchmarks {
 
+	/**
+	 * The command that runs one peer of {@code compare} in a JVM of its own; not a
+	 * benchmark.
+	 */
+	static final String PEER_COMMAND = "compare-peer";
+
 	private static final Map<String, Consumer<String[]>> BENCHMARKS = new LinkedHashMap<>();
 
 	static {
@@ -32,6 +38,9 @@ public final class Benchmarks {
 	 */
 	public static void main(String[] args) {
 		Consumer<String[]> benchmark = (args.length > 0) ? BENCHMARKS.get(args[0]) : null;
+		if (args.length > 1 && args[0].equals(PEER_COMMAND)) {
+			benchmark = PeerServer::run;
+		}
 		if (benchmark == null) {
 			System.err.println("Usage: java -jar outbox-benchmarks.jar <benchmark> [options]");
 			System.err.println("Benchmarks: " + String.join(", ", BENCHMARKS.keySet()));

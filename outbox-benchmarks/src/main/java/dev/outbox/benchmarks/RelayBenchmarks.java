@@ -235,20 +235,10 @@ final class RelayBenchmarks {
 				Thread.sleep(20);
 			}
 			relay.stop();
-			List<Long> sorted = new ArrayList<>(latencies);
-			Collections.sort(sorted);
-			System.out.printf(
-					"relay-latency: %,d events at %,d events/s to Kafka, commit-to-confirm p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
-					sorted.size(), rate, percentile(sorted, 0.50), percentile(sorted, 0.99), percentile(sorted, 1.0));
+			Stats stats = Stats.of(new ArrayList<>(latencies));
+			System.out.printf("relay-latency: %,d events at %,d events/s to Kafka, commit-to-confirm %s%n",
+					stats.count(), rate, stats.millis());
 		}
-	}
-
-	private static double percentile(List<Long> sorted, double p) {
-		if (sorted.isEmpty()) {
-			return Double.NaN;
-		}
-		int index = (int) Math.min(sorted.size() - 1, Math.ceil(p * sorted.size()) - 1);
-		return sorted.get(Math.max(0, index)) / 1e6;
 	}
 
 	@FunctionalInterface

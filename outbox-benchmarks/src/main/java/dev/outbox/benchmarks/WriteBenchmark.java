@@ -9,9 +9,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
 
+import dev.outbox.Outbox;
+import dev.outbox.OutboxEvent;
+import dev.outbox.OutboxEventType;
+import dev.outbox.OutboxTables;
+import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.spi.PayloadSerializer;
+import dev.outbox.test.TestPostgres;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
-
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.SpringBootConfiguration;
@@ -20,18 +26,9 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.persistence.autoconfigure.EntityScan;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.modulith.events.Externalized;
 import org.springframework.orm.jpa.SharedEntityManagerCreator;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
-
-import dev.outbox.Outbox;
-import dev.outbox.OutboxEvent;
-import dev.outbox.OutboxEventType;
-import dev.outbox.OutboxTables;
-import dev.outbox.jdbc.JdbcOutbox;
-import dev.outbox.spi.PayloadSerializer;
-import dev.outbox.test.TestPostgres;
 
 /**
  * The cost of the outbox on the write side, in a Spring Boot application with JPA:
@@ -57,7 +54,7 @@ final class WriteBenchmark {
 		Map<String, Object> properties = Benchmarks.jpaApplicationProperties(database);
 		properties.put("outbox.relay.enabled", "false");
 		properties.put("outbox.consumer.enabled", "false");
-		properties.put("spring.autoconfigure.exclude", CompareBenchmark.MODULITH_AUTO_CONFIGURATIONS);
+		properties.put("spring.autoconfigure.exclude", PeerAutoConfigurations.PEERS);
 		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(BenchmarkApplication.class)
 			.properties(properties)
 			.run()) {
@@ -295,12 +292,9 @@ final class WriteBenchmark {
 	}
 
 	/**
-	 * An order was placed. {@code @Externalized} only matters to the Spring Modulith side
-	 * of {@code compare}: it sends the event to that topic, keyed by the order id as the
-	 * outbox keys its events by aggregate id.
+	 * An order was placed: the payload of the benchmarks' events.
 	 */
 	@OutboxEventType("order-placed")
-	@Externalized(CompareBenchmark.MODULITH_TOPIC + "::#{orderId()}")
 	record OrderPlaced(long orderId, String customer, String currency, int total, List<Line> lines, String note) {
 	}
 

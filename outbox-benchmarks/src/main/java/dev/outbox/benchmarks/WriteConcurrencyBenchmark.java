@@ -17,6 +17,9 @@ import java.util.concurrent.locks.LockSupport;
 
 import javax.sql.DataSource;
 
+import dev.outbox.Outbox;
+import dev.outbox.OutboxEvent;
+import dev.outbox.test.TestPostgres;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -30,10 +33,6 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
-
-import dev.outbox.Outbox;
-import dev.outbox.OutboxEvent;
-import dev.outbox.test.TestPostgres;
 
 /**
  * How the write path scales with concurrent writers, in a Spring Boot application with
@@ -69,8 +68,7 @@ final class WriteConcurrencyBenchmark {
 		properties.put("spring.main.banner-mode", "off");
 		properties.put("logging.level.root", "warn");
 		properties.put("spring.flyway.enabled", "false");
-		properties.put("spring.autoconfigure.exclude",
-				JPA_AUTO_CONFIGURATIONS + "," + CompareBenchmark.MODULITH_AUTO_CONFIGURATIONS);
+		properties.put("spring.autoconfigure.exclude", JPA_AUTO_CONFIGURATIONS + "," + PeerAutoConfigurations.PEERS);
 		properties.put("spring.datasource.hikari.maximum-pool-size", poolSize);
 		properties.put("outbox.relay.enabled", "false");
 		properties.put("outbox.consumer.enabled", "false");
