@@ -9,14 +9,13 @@ import java.util.function.Function;
 
 import javax.sql.DataSource;
 
+import dev.outbox.consumer.IdempotentConsumer;
+import dev.outbox.jdbc.JdbcOutbox;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
-
-import dev.outbox.consumer.IdempotentConsumer;
-import dev.outbox.jdbc.JdbcOutbox;
 
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 

@@ -3,11 +3,10 @@ package dev.outbox;
 import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.test.TestPostgres;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-
-import dev.outbox.test.TestPostgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

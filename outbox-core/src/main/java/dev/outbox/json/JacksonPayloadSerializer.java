@@ -2,9 +2,8 @@ package dev.outbox.json;
 
 import java.util.Objects;
 
-import tools.jackson.databind.json.JsonMapper;
-
 import dev.outbox.spi.PayloadSerializer;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Serializes payloads as JSON with a Jackson 3 {@link JsonMapper}. Only the JSON is

@@ -24,6 +24,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.OutboxEvent;
+import dev.outbox.OutboxEventType;
+import dev.outbox.OutboxException;
+import dev.outbox.spi.OutboxCommitListener;
+import dev.outbox.spi.Partitions;
+import dev.outbox.spi.PayloadSerializer;
+import dev.outbox.test.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,15 +44,6 @@ import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
-
-import dev.outbox.OutboxEvent;
-import dev.outbox.OutboxEventType;
-import dev.outbox.OutboxException;
-import dev.outbox.OutboxTables;
-import dev.outbox.spi.OutboxCommitListener;
-import dev.outbox.spi.Partitions;
-import dev.outbox.spi.PayloadSerializer;
-import dev.outbox.test.TestPostgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;

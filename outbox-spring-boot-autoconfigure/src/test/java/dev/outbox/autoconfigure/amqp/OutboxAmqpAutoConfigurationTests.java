@@ -2,6 +2,8 @@ package dev.outbox.autoconfigure.amqp;
 
 import java.net.URI;
 
+import dev.outbox.amqp.RabbitOutboxSender;
+import dev.outbox.autoconfigure.relay.OutboxRelayProperties;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration;
@@ -9,9 +11,6 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Configuration;
-
-import dev.outbox.amqp.RabbitOutboxSender;
-import dev.outbox.autoconfigure.relay.OutboxRelayProperties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

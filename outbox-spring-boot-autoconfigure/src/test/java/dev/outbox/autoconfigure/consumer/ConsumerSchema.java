@@ -2,7 +2,6 @@ package dev.outbox.autoconfigure.consumer;
 
 import javax.sql.DataSource;
 
-import dev.outbox.OutboxTables;
 import dev.outbox.test.TestPostgres;
 
 import org.springframework.jdbc.core.JdbcTemplate;

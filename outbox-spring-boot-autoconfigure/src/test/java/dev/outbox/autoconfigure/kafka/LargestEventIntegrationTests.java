@@ -6,6 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.outbox.Outbox;
+import dev.outbox.OutboxEvent;
+import dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration;
+import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
+import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.test.TestKafka;
+import dev.outbox.test.TestPostgres;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -24,14 +31,6 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
-
-import dev.outbox.Outbox;
-import dev.outbox.OutboxEvent;
-import dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration;
-import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
-import dev.outbox.jdbc.JdbcOutbox;
-import dev.outbox.test.TestKafka;
-import dev.outbox.test.TestPostgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -2,7 +2,6 @@ package dev.outbox.sample.shipping;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.consumer.IdempotentListener;
-import dev.outbox.sample.orders.OrderService;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.amqp.rabbit.annotation.RabbitListener;

@@ -1,7 +1,6 @@
 package dev.outbox.sample.shipping;
 
 import java.time.Instant;
-import java.util.UUID;
 
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;

@@ -1,9 +1,9 @@
 package dev.outbox.autoconfigure.jdbc.jpa;
 
-import org.springframework.transaction.annotation.Transactional;
-
 import dev.outbox.Outbox;
 import dev.outbox.OutboxEvent;
+
+import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Saves an order with Spring Data JPA and records its event in the same transaction.

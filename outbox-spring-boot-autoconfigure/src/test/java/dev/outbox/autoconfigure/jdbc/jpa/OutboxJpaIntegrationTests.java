@@ -1,6 +1,11 @@
 package dev.outbox.autoconfigure.jdbc.jpa;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.outbox.Outbox;
+import dev.outbox.OutboxEvent;
+import dev.outbox.OutboxException;
+import dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration;
+import dev.outbox.test.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,7 +15,6 @@ import org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfigur
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
 import org.springframework.boot.persistence.autoconfigure.EntityScan;
-import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -19,12 +23,6 @@ import org.springframework.data.jpa.repository.config.EnableJpaRepositories;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.orm.jpa.JpaTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
-
-import dev.outbox.Outbox;
-import dev.outbox.OutboxEvent;
-import dev.outbox.OutboxException;
-import dev.outbox.autoconfigure.jdbc.OutboxJdbcAutoConfiguration;
-import dev.outbox.test.TestPostgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
