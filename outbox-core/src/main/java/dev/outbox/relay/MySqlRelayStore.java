@@ -35,11 +35,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@code update .. returning}: each owned partition is read by a subquery of its own on
  * the {@code (status, partition_no, seq)} index, the subqueries joined by
  * {@code union all}; the blocking probe runs on the {@code (destination, message_key,
- * seq)} index; expired rows are selected {@code for update skip locked}, then marked.
- * Times are {@code datetime(6)} in UTC, compared with {@code utc_timestamp(6)}, the
- * database's clock (evaluated once per statement). The transactions run at
- * {@code read committed}, so a locking read takes no gap locks that would hold back the
- * writers' inserts.
+ * status, seq)} index (migration V3); expired rows are selected
+ * {@code for update skip locked}, then marked. Times are {@code datetime(6)} in UTC,
+ * compared with {@code utc_timestamp(6)}, the database's clock (evaluated once per
+ * statement). The transactions run at {@code read committed}, so a locking read takes no
+ * gap locks that would hold back the writers' inserts.
  */
 final class MySqlRelayStore implements RelayStore {
 
@@ -65,6 +65,8 @@ final class MySqlRelayStore implements RelayStore {
 
 	private final String partitionSql;
 
+	private final String expiringIndex;
+
 	private final String purgeSql;
 
 	private final String purgeExpiredSql;
@@ -81,21 +83,30 @@ final class MySqlRelayStore implements RelayStore {
 		// bounded per partition. The rules are JdbcRelayStore's: a candidate is skipped
 		// when an earlier row of its destination and key is parked, being retried, or
 		// delayed and not due; a row that was not delayed is due at once; expired rows
-		// are neither read nor block.
+		// are neither read nor block. The probe is split by status, so each part reads
+		// only the parked, or pending, rows of the key on (destination, message_key,
+		// status, seq), never its published or expired ones. The indexes are forced:
+		// the plans do not depend on statistics (a table that grew from empty).
+		String index = tables.eventTable();
+		this.expiringIndex = index + "_expiring_idx";
 		this.partitionSql = """
 				(select %4$s, length(e.payload) + length(e.headers) as size
-				 from %1$s e
+				 from %1$s e force index (%6$s_pending_idx)
 				 where e.status = %2$s and e.partition_no = ?
 				   and (e.available_at <= %5$s or (e.attempts = 0 and e.available_at <= e.created_at))
 				   and (e.expires_at is null or e.expires_at > %5$s)
 				   and not exists (
-				     select 1 from %1$s b
-				     where b.destination = e.destination and b.message_key = e.message_key and b.seq < e.seq
-				       and (b.status = %3$s or (b.status = %2$s and (b.attempts > 0 or b.available_at > b.created_at)))
-				       and (b.status = %3$s or b.attempts > 0 or b.available_at > %5$s)
+				     select 1 from %1$s b force index (%6$s_blocking_idx)
+				     where b.destination = e.destination and b.message_key = e.message_key and b.status = %3$s
+				       and b.seq < e.seq and (b.expires_at is null or b.expires_at > %5$s))
+				   and not exists (
+				     select 1 from %1$s b force index (%6$s_blocking_idx)
+				     where b.destination = e.destination and b.message_key = e.message_key and b.status = %2$s
+				       and b.seq < e.seq and (b.attempts > 0 or b.available_at > b.created_at)
+				       and (b.attempts > 0 or b.available_at > %5$s)
 				       and (b.expires_at is null or b.expires_at > %5$s))
 				 order by e.seq
-				 limit ?)""".formatted(this.events, PENDING, PARKED, COLUMNS, NOW);
+				 limit ?)""".formatted(this.events, PENDING, PARKED, COLUMNS, NOW, index);
 		String stillPending = " and status <> " + PUBLISHED + " and status <> " + PARKED;
 		this.failedSql = "update " + this.events + " set attempts = ?, last_error = ?, available_at = " + NOW
 				+ " + interval ? microsecond, status = ? where id = ?" + stillPending + " and status <> " + EXPIRED;
