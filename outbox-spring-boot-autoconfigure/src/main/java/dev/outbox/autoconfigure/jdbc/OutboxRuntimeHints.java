@@ -14,8 +14,12 @@ import org.springframework.aot.hint.RuntimeHintsRegistrar;
  */
 class OutboxRuntimeHints implements RuntimeHintsRegistrar {
 
-	/** Where the starter's migrations live (event tables, processed-message table). */
-	static final List<String> MIGRATIONS = List.of("dev/outbox/db/event/*.sql", "dev/outbox/db/processed/*.sql");
+	/**
+	 * Where the starter's migrations live (event tables, processed-message table), for
+	 * PostgreSQL and for MariaDB/MySQL.
+	 */
+	static final List<String> MIGRATIONS = List.of("dev/outbox/db/event/*.sql", "dev/outbox/db/processed/*.sql",
+			"dev/outbox/db/mysql/event/*.sql", "dev/outbox/db/mysql/processed/*.sql");
 
 	@Override
 	public void registerHints(RuntimeHints hints, @Nullable ClassLoader classLoader) {
