@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.UUID;
 
 import javax.sql.DataSource;
 
+import dev.outbox.OutboxDatabase;
 import dev.outbox.OutboxStatus;
 import dev.outbox.OutboxTables;
 import dev.outbox.SqlIdentifiers;
@@ -37,8 +39,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * overwrites it.
  * <p>
  * Every method runs one statement on a connection of the data source (joining a
- * transaction if the caller runs one). Built with
- * {@link #builder(DataSource, OutboxTables)}.
+ * transaction if the caller runs one), in the SQL of its database (PostgreSQL, MariaDB or
+ * MySQL). Built with {@link #builder(DataSource, OutboxTables)}.
  */
 public final class OutboxAdmin {
 
@@ -50,11 +52,7 @@ public final class OutboxAdmin {
 
 	private static final String EXPIRED = "'" + OutboxStatus.EXPIRED.name() + "'";
 
-	/** Parked, or failing: pending with failed attempts. */
-	private static final String PROBLEM = "(status = " + PARKED + " or (status = " + PENDING + " and attempts > 0))";
-
-	private static final String SUMMARY_COLUMNS = "id, status, destination, message_key, event_type, aggregate_type, "
-			+ "aggregate_id, attempts, last_error, created_at, available_at, content_type";
+	private final DataSource dataSource;
 
 	private final JdbcTemplate jdbc;
 
@@ -62,53 +60,36 @@ public final class OutboxAdmin {
 
 	private final Runnable onReplay;
 
-	private final String statsSql;
-
-	private final String listSql;
-
-	private final String listWithPayloadSql;
-
-	private final String findSql;
-
-	private final String findWithPayloadSql;
-
-	private final String replaySql;
-
-	private final String replayAllSql;
-
-	private final String discardSql;
+	private final OutboxTables tables;
 
 	private final @Nullable String notifyChannel;
 
+	/** The statements of the database, once known. */
+	private volatile @Nullable Statements statements;
+
 	private OutboxAdmin(Builder builder) {
+		this.dataSource = builder.dataSource;
 		this.jdbc = new JdbcTemplate(builder.dataSource);
 		this.clock = builder.clock;
 		this.onReplay = builder.onReplay;
 		this.notifyChannel = builder.notifyChannel;
-		String events = builder.tables.qualifiedEventTable();
-		// waiting since: when it became due; a failing event since it was recorded (its
-		// available_at moves with the backoff)
-		this.statsSql = """
-				select count(*) filter (where status = %2$s),
-				       count(*) filter (where status = %2$s and attempts > 0),
-				       count(*) filter (where status = %3$s),
-				       min(case when attempts > 0 then created_at else available_at end)
-				         filter (where status = %2$s and (attempts > 0 or available_at <= ?)),
-				       count(*) filter (where status = %4$s)
-				from %1$s where status in (%2$s, %3$s, %4$s)
-				""".formatted(events, PENDING, PARKED, EXPIRED);
-		String list = "select " + SUMMARY_COLUMNS + "%s from " + events + " where " + PROBLEM + " order by (status = "
-				+ PARKED + ") desc, seq limit ?";
-		this.listSql = list.formatted("");
-		this.listWithPayloadSql = list.formatted(", payload");
-		String find = "select " + SUMMARY_COLUMNS + "%s from " + events + " where id = ? and " + PROBLEM;
-		this.findSql = find.formatted("");
-		this.findWithPayloadSql = find.formatted(", payload");
-		String replay = "update " + events + " set status = " + PENDING + ", attempts = 0, available_at = ? where "
-				+ PROBLEM;
-		this.replaySql = replay + " and id = ?";
-		this.replayAllSql = replay;
-		this.discardSql = "delete from " + events + " where id = ? and " + PROBLEM;
+		this.tables = builder.tables;
+		if (builder.database != null) {
+			this.statements = new Statements(builder.database, this.tables);
+		}
+	}
+
+	/**
+	 * The statements of the database, read from a connection at the first call unless it
+	 * was set.
+	 */
+	private Statements statements() {
+		Statements current = this.statements;
+		if (current == null) {
+			current = new Statements(OutboxDatabase.of(this.dataSource), this.tables);
+			this.statements = current;
+		}
+		return current;
 	}
 
 	/**
@@ -129,15 +110,16 @@ public final class OutboxAdmin {
 	 */
 	public OutboxStats stats() {
 		Instant now = this.clock.instant();
-		OutboxStats stats = this.jdbc.queryForObject(this.statsSql, (rs, row) -> {
-			OffsetDateTime oldest = rs.getObject(4, OffsetDateTime.class);
+		Statements statements = statements();
+		OutboxStats stats = this.jdbc.queryForObject(statements.stats, (rs, row) -> {
+			Instant oldest = statements.instant(rs, 4);
 			Duration age = null;
 			if (oldest != null) {
-				age = Duration.between(oldest.toInstant(), now);
+				age = Duration.between(oldest, now);
 				age = age.isNegative() ? Duration.ZERO : age;
 			}
 			return new OutboxStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), age, rs.getLong(5));
-		}, at(now));
+		}, statements.time(now));
 		return Objects.requireNonNull(stats);
 	}
 
@@ -151,8 +133,9 @@ public final class OutboxAdmin {
 		if (limit < 1) {
 			throw new IllegalArgumentException("limit must be at least 1, was " + limit);
 		}
-		return this.jdbc.query(includePayload ? this.listWithPayloadSql : this.listSql,
-				(rs, row) -> map(rs, includePayload), limit);
+		Statements statements = statements();
+		return this.jdbc.query(includePayload ? statements.listWithPayload : statements.list,
+				(rs, row) -> statements.map(rs, includePayload), limit);
 	}
 
 	/**
@@ -162,8 +145,10 @@ public final class OutboxAdmin {
 	 * @return the event, or empty if there is no parked or failing event with that id
 	 */
 	public Optional<FailedEvent> failedEvent(UUID id, boolean includePayload) {
+		Statements statements = statements();
 		return this.jdbc
-			.query(includePayload ? this.findWithPayloadSql : this.findSql, (rs, row) -> map(rs, includePayload), id)
+			.query(includePayload ? statements.findWithPayload : statements.find,
+					(rs, row) -> statements.map(rs, includePayload), statements.id(id))
 			.stream()
 			.findFirst();
 	}
@@ -175,7 +160,8 @@ public final class OutboxAdmin {
 	 * @return whether a parked or failing event with that id existed
 	 */
 	public boolean replay(UUID id) {
-		int updated = this.jdbc.update(this.replaySql, at(this.clock.instant()), id);
+		Statements statements = statements();
+		int updated = this.jdbc.update(statements.replay, statements.time(this.clock.instant()), statements.id(id));
 		if (updated > 0) {
 			logger.info("Outbox event " + id + " replayed");
 			notifyRelays();
@@ -190,7 +176,8 @@ public final class OutboxAdmin {
 	 * @return the number of events replayed
 	 */
 	public int replayAll() {
-		int updated = this.jdbc.update(this.replayAllSql, at(this.clock.instant()));
+		Statements statements = statements();
+		int updated = this.jdbc.update(statements.replayAll, statements.time(this.clock.instant()));
 		if (updated > 0) {
 			logger.info(updated + " outbox events replayed");
 			notifyRelays();
@@ -207,7 +194,8 @@ public final class OutboxAdmin {
 	 * @return whether a parked or failing event with that id existed
 	 */
 	public boolean discard(UUID id) {
-		int deleted = this.jdbc.update(this.discardSql, id);
+		Statements statements = statements();
+		int deleted = this.jdbc.update(statements.discard, statements.id(id));
 		if (deleted > 0) {
 			logger.info("Outbox event " + id + " discarded");
 			notifyRelays();
@@ -219,9 +207,11 @@ public final class OutboxAdmin {
 	/**
 	 * Relays of other application instances listen on the notify channel; the
 	 * notification is delivered when the surrounding transaction, if any, commits.
+	 * MariaDB and MySQL have no notifications: other instances find the events at their
+	 * next poll.
 	 */
 	private void notifyRelays() {
-		if (this.notifyChannel != null) {
+		if (this.notifyChannel != null && !statements().mysql) {
 			this.jdbc.queryForList("select pg_notify(?, '')", this.notifyChannel);
 		}
 	}
@@ -235,18 +225,100 @@ public final class OutboxAdmin {
 		}
 	}
 
-	private static FailedEvent map(ResultSet rs, boolean includePayload) throws SQLException {
-		FailedEvent.State state = OutboxStatus.PARKED.name().equals(rs.getString(2)) ? FailedEvent.State.PARKED
-				: FailedEvent.State.FAILING;
-		byte @Nullable [] payload = includePayload ? rs.getBytes(13) : null;
-		return new FailedEvent(rs.getObject(1, UUID.class), state, rs.getString(3), rs.getString(4), rs.getString(5),
-				rs.getString(6), rs.getString(7), rs.getInt(8), rs.getString(9),
-				rs.getObject(10, OffsetDateTime.class).toInstant(), rs.getObject(11, OffsetDateTime.class).toInstant(),
-				rs.getString(12), payload);
-	}
+	/**
+	 * The SQL of one database, and how it binds and reads ids and times.
+	 */
+	private static final class Statements {
 
-	private static OffsetDateTime at(Instant instant) {
-		return instant.atOffset(ZoneOffset.UTC);
+		/** Parked, or failing: pending with failed attempts. */
+		private static final String PROBLEM = "(status = " + PARKED + " or (status = " + PENDING
+				+ " and attempts > 0))";
+
+		private static final String SUMMARY_COLUMNS = "id, status, destination, message_key, event_type, "
+				+ "aggregate_type, aggregate_id, attempts, last_error, created_at, available_at, content_type";
+
+		/** MariaDB or MySQL: ids as text, times as UTC {@code datetime(6)}. */
+		final boolean mysql;
+
+		final String stats;
+
+		final String list;
+
+		final String listWithPayload;
+
+		final String find;
+
+		final String findWithPayload;
+
+		final String replay;
+
+		final String replayAll;
+
+		final String discard;
+
+		Statements(OutboxDatabase database, OutboxTables tables) {
+			this.mysql = database.isMySqlFamily();
+			String events = tables.qualifiedEventTable();
+			// waiting since: when it became due; a failing event since it was recorded
+			// (its available_at moves with the backoff)
+			this.stats = this.mysql ? """
+					select sum(case when status = %2$s then 1 else 0 end),
+					       sum(case when status = %2$s and attempts > 0 then 1 else 0 end),
+					       sum(case when status = %3$s then 1 else 0 end),
+					       min(case when status = %2$s and (attempts > 0 or available_at <= ?)
+					         then (case when attempts > 0 then created_at else available_at end) end),
+					       sum(case when status = %4$s then 1 else 0 end)
+					from %1$s where status in (%2$s, %3$s, %4$s)
+					""".formatted(events, PENDING, PARKED, EXPIRED) : """
+					select count(*) filter (where status = %2$s),
+					       count(*) filter (where status = %2$s and attempts > 0),
+					       count(*) filter (where status = %3$s),
+					       min(case when attempts > 0 then created_at else available_at end)
+					         filter (where status = %2$s and (attempts > 0 or available_at <= ?)),
+					       count(*) filter (where status = %4$s)
+					from %1$s where status in (%2$s, %3$s, %4$s)
+					""".formatted(events, PENDING, PARKED, EXPIRED);
+			String list = "select " + SUMMARY_COLUMNS + "%s from " + events + " where " + PROBLEM
+					+ " order by (status = " + PARKED + ") desc, seq limit ?";
+			this.list = list.formatted("");
+			this.listWithPayload = list.formatted(", payload");
+			String find = "select " + SUMMARY_COLUMNS + "%s from " + events + " where id = ? and " + PROBLEM;
+			this.find = find.formatted("");
+			this.findWithPayload = find.formatted(", payload");
+			String replay = "update " + events + " set status = " + PENDING + ", attempts = 0, available_at = ? where "
+					+ PROBLEM;
+			this.replay = replay + " and id = ?";
+			this.replayAll = replay;
+			this.discard = "delete from " + events + " where id = ? and " + PROBLEM;
+		}
+
+		Object id(UUID id) {
+			return this.mysql ? id.toString() : id;
+		}
+
+		Object time(Instant instant) {
+			return this.mysql ? LocalDateTime.ofInstant(instant, ZoneOffset.UTC) : instant.atOffset(ZoneOffset.UTC);
+		}
+
+		@Nullable Instant instant(ResultSet rs, int column) throws SQLException {
+			if (this.mysql) {
+				LocalDateTime value = rs.getObject(column, LocalDateTime.class);
+				return (value != null) ? value.toInstant(ZoneOffset.UTC) : null;
+			}
+			OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+			return (value != null) ? value.toInstant() : null;
+		}
+
+		FailedEvent map(ResultSet rs, boolean includePayload) throws SQLException {
+			FailedEvent.State state = OutboxStatus.PARKED.name().equals(rs.getString(2)) ? FailedEvent.State.PARKED
+					: FailedEvent.State.FAILING;
+			byte @Nullable [] payload = includePayload ? rs.getBytes(13) : null;
+			UUID id = this.mysql ? UUID.fromString(rs.getString(1)) : rs.getObject(1, UUID.class);
+			return new FailedEvent(id, state, rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+					rs.getString(7), rs.getInt(8), rs.getString(9), Objects.requireNonNull(instant(rs, 10)),
+					Objects.requireNonNull(instant(rs, 11)), rs.getString(12), payload);
+		}
+
 	}
 
 	/**
@@ -264,6 +336,8 @@ public final class OutboxAdmin {
 		};
 
 		private @Nullable String notifyChannel;
+
+		private @Nullable OutboxDatabase database;
 
 		private Builder(DataSource dataSource, OutboxTables tables) {
 			this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
@@ -295,7 +369,7 @@ public final class OutboxAdmin {
 		/**
 		 * The PostgreSQL channel to notify after events were replayed or discarded, so
 		 * that the relays of every application instance look for them at once; the same
-		 * channel as the outbox writer's (default: none).
+		 * channel as the outbox writer's (default: none). Ignored on MariaDB and MySQL.
 		 * @param notifyChannel the channel, or {@code null} for no notification
 		 * @throws IllegalArgumentException if the channel breaks the
 		 * {@link SqlIdentifiers} rule
@@ -304,6 +378,17 @@ public final class OutboxAdmin {
 		public Builder notifyChannel(@Nullable String notifyChannel) {
 			this.notifyChannel = (notifyChannel != null)
 					? SqlIdentifiers.requireValid(notifyChannel, "notifyChannel", "outbox") : null;
+			return this;
+		}
+
+		/**
+		 * Set the database of the outbox tables (default: read from a connection at the
+		 * first call).
+		 * @param database the database, or {@code null} to read it from a connection
+		 * @return this builder
+		 */
+		public Builder database(@Nullable OutboxDatabase database) {
+			this.database = database;
 			return this;
 		}
 

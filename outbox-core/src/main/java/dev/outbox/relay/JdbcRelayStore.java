@@ -273,7 +273,7 @@ final class JdbcRelayStore implements RelayStore {
 		return (timestamp != null) ? timestamp.toInstant() : null;
 	}
 
-	private static Map<String, String> headers(String json) {
+	static Map<String, String> headers(String json) {
 		if (json == null || json.equals("{}")) {
 			return Map.of();
 		}

@@ -15,6 +15,7 @@ import java.util.function.DoubleSupplier;
 
 import javax.sql.DataSource;
 
+import dev.outbox.OutboxDatabase;
 import dev.outbox.OutboxTables;
 import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxSender;
@@ -98,6 +99,8 @@ public final class OutboxRelay {
 
 	private final DataSource dataSource;
 
+	private final OutboxDatabase database;
+
 	private final RelaySettings settings;
 
 	private final PartitionLeases leases;
@@ -124,9 +127,11 @@ public final class OutboxRelay {
 	private OutboxRelay(Builder builder) {
 		this.dataSource = builder.dataSource;
 		this.settings = new RelaySettings(builder);
-		RelayStore store = new JdbcRelayStore(builder.dataSource, builder.tables);
-		this.leases = new PartitionLeases(builder.dataSource, builder.tables, this.settings.instanceId,
-				this.settings.partitions, this.settings.leaseDuration, this.batchLock);
+		this.database = (builder.database != null) ? builder.database : OutboxDatabase.of(builder.dataSource);
+		RelayStore store = this.database.isMySqlFamily() ? new MySqlRelayStore(builder.dataSource, builder.tables)
+				: new JdbcRelayStore(builder.dataSource, builder.tables);
+		this.leases = new PartitionLeases(LeaseStatements.of(this.database, builder.dataSource, builder.tables),
+				this.settings.instanceId, this.settings.partitions, this.settings.leaseDuration, this.batchLock);
 		this.claimer = new BatchClaimer(store, this.leases::ownedUntil, this.settings);
 		this.delivery = new OrderedDelivery(this.settings.routes, this.settings.sendTimeout, builder.clock);
 		this.recorder = new OutcomeRecorder(store, this.settings, builder.clock, builder.random, builder.listener,
@@ -160,8 +165,9 @@ public final class OutboxRelay {
 			this.leases.initialize();
 			this.leases.heartbeat();
 			this.housekeeping.start();
+			// MariaDB and MySQL have no notifications: in-JVM wake-ups and polling only
 			String channel = this.settings.notifyChannel;
-			if (channel != null) {
+			if (channel != null && this.database == OutboxDatabase.POSTGRESQL) {
 				NotificationListener notifications = new NotificationListener(this.dataSource, channel, this::wakeUp);
 				notifications.start("outbox-relay-listen");
 				this.notificationListener = notifications;
@@ -411,6 +417,8 @@ public final class OutboxRelay {
 
 		@Nullable String notifyChannel;
 
+		@Nullable OutboxDatabase database;
+
 		Clock clock = Clock.systemUTC();
 
 		DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
@@ -604,7 +612,8 @@ public final class OutboxRelay {
 
 		/**
 		 * The PostgreSQL channel to {@code LISTEN} on for commits in other JVMs, or
-		 * {@code null} to rely on in-JVM wake-ups and polling (default).
+		 * {@code null} to rely on in-JVM wake-ups and polling (default). Ignored on
+		 * MariaDB and MySQL, which have no notifications.
 		 * @param notifyChannel the channel
 		 * @return this builder
 		 */
@@ -634,6 +643,17 @@ public final class OutboxRelay {
 			return this;
 		}
 
+		/**
+		 * Set the database of the outbox tables (default: read from a connection of the
+		 * data source when the relay is built).
+		 * @param database the database, or {@code null} to read it from a connection
+		 * @return this builder
+		 */
+		public Builder database(@Nullable OutboxDatabase database) {
+			this.database = database;
+			return this;
+		}
+
 		Builder random(DoubleSupplier random) {
 			this.random = random;
 			return this;
@@ -643,6 +663,8 @@ public final class OutboxRelay {
 		 * Build the relay (not started).
 		 * @return the relay
 		 * @throws IllegalArgumentException if a setting is invalid
+		 * @throws dev.outbox.OutboxException if the database is not set and cannot be
+		 * read from a connection
 		 */
 		public OutboxRelay build() {
 			return new OutboxRelay(this);

@@ -1,8 +1,6 @@
 package dev.outbox.relay;
 
 import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -11,16 +9,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
-import java.util.stream.Collectors;
 
-import javax.sql.DataSource;
-
-import dev.outbox.OutboxTables;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-
-import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.core.RowMapper;
 
 /**
  * Partition ownership of one relay instance. Every heartbeat records the instance as
@@ -35,22 +26,13 @@ import org.springframework.jdbc.core.RowMapper;
  * {@link System#nanoTime()} read before the statement that wrote it was sent: the
  * database wrote a later end (it ran the statement after it was sent), so this instance
  * stops sending before any other instance can take the partition over, whatever the wall
- * clocks say.
+ * clocks say. The statements are the database's ({@link LeaseStatements}).
  */
 final class PartitionLeases {
 
 	private static final Log logger = LogFactory.getLog(PartitionLeases.class);
 
-	private static final OffsetDateTime NEVER = OffsetDateTime.of(1970, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
-
-	/**
-	 * Reads a {@code returning partition_no} row (never null: the column is the key).
-	 */
-	private static final RowMapper<Integer> PARTITION_NO = (rs, row) -> rs.getInt(1);
-
-	private final JdbcTemplate jdbc;
-
-	private final OutboxTables tables;
+	private final LeaseStatements statements;
 
 	private final String instanceId;
 
@@ -69,10 +51,9 @@ final class PartitionLeases {
 	/** Set once the partitions are released, until {@link #initialize()}. */
 	private boolean closed;
 
-	PartitionLeases(DataSource dataSource, OutboxTables tables, String instanceId, int partitions,
-			Duration leaseDuration, Lock batchLock) {
-		this.jdbc = new JdbcTemplate(dataSource);
-		this.tables = tables;
+	PartitionLeases(LeaseStatements statements, String instanceId, int partitions, Duration leaseDuration,
+			Lock batchLock) {
+		this.statements = statements;
 		this.instanceId = instanceId;
 		this.partitions = partitions;
 		this.leaseDuration = leaseDuration;
@@ -84,10 +65,7 @@ final class PartitionLeases {
 	 */
 	synchronized void initialize() {
 		this.closed = false;
-		this.jdbc.update(
-				"insert into " + this.tables.qualifiedLeaseTable()
-						+ " (partition_no) select generate_series(0, ?) on conflict (partition_no) do nothing",
-				this.partitions - 1);
+		this.statements.createLeases(this.partitions);
 	}
 
 	/**
@@ -100,25 +78,13 @@ final class PartitionLeases {
 		}
 		long leaseMillis = this.leaseDuration.toMillis();
 		long leaseNanos = this.leaseDuration.toNanos();
-		String instances = this.tables.qualifiedInstanceTable();
-		String leases = this.tables.qualifiedLeaseTable();
-		this.jdbc.update("insert into " + instances
-				+ " (instance_id, heartbeat_at) values (?, clock_timestamp()) on conflict (instance_id) do update set heartbeat_at = excluded.heartbeat_at",
-				this.instanceId);
-		this.jdbc.update(
-				"delete from " + instances + " where heartbeat_at < clock_timestamp() - ? * interval '1 millisecond'",
-				leaseMillis);
-		Integer live = this.jdbc.queryForObject(
-				"select count(*) from " + instances
-						+ " where heartbeat_at >= clock_timestamp() - ? * interval '1 millisecond'",
-				Integer.class, leaseMillis);
-		int share = (int) Math.ceil((double) this.partitions / Math.max(1, (live != null) ? live : 1));
+		this.statements.heartbeat(this.instanceId);
+		int live = this.statements.liveInstances(leaseMillis);
+		int share = (int) Math.ceil((double) this.partitions / Math.max(1, live));
 		// Renewing a lease this instance still owns is safe even if it expired: no other
 		// instance took it over, or the owner would have changed.
 		long renewSentAt = System.nanoTime();
-		List<Integer> renewed = this.jdbc.query("update " + leases
-				+ " set lease_until = clock_timestamp() + ? * interval '1 millisecond' where owner = ? and partition_no < ? returning partition_no",
-				PARTITION_NO, leaseMillis, this.instanceId, this.partitions);
+		List<Integer> renewed = this.statements.renew(this.instanceId, leaseMillis, this.partitions);
 		this.owned.keySet().retainAll(renewed);
 		renewed.forEach((partition) -> this.owned.put(partition, renewSentAt + leaseNanos));
 		if (renewed.size() > share) {
@@ -127,11 +93,8 @@ final class PartitionLeases {
 		}
 		else if (renewed.size() < share) {
 			long acquireSentAt = System.nanoTime();
-			List<Integer> acquired = this.jdbc.query("update " + leases
-					+ " set owner = ?, lease_until = clock_timestamp() + ? * interval '1 millisecond' where partition_no in (select partition_no from "
-					+ leases
-					+ " where partition_no < ? and (owner is null or lease_until < clock_timestamp()) order by partition_no limit ? for update skip locked) returning partition_no",
-					PARTITION_NO, this.instanceId, leaseMillis, this.partitions, share - renewed.size());
+			List<Integer> acquired = this.statements.acquire(this.instanceId, leaseMillis, this.partitions,
+					share - renewed.size());
 			acquired.forEach((partition) -> this.owned.put(partition, acquireSentAt + leaseNanos));
 			if (!acquired.isEmpty() && logger.isDebugEnabled()) {
 				logger.debug("Relay " + this.instanceId + " acquired partitions " + acquired);
@@ -148,11 +111,7 @@ final class PartitionLeases {
 		this.batchLock.lock();
 		try {
 			partitionsToRelease.forEach(this.owned::remove);
-			String array = partitionsToRelease.stream().map(String::valueOf).collect(Collectors.joining(",", "{", "}"));
-			this.jdbc.update(
-					"update " + this.tables.qualifiedLeaseTable()
-							+ " set owner = null, lease_until = ? where owner = ? and partition_no = any(?::int[])",
-					NEVER, this.instanceId, array);
+			this.statements.release(this.instanceId, partitionsToRelease);
 			if (logger.isDebugEnabled()) {
 				logger.debug("Relay " + this.instanceId + " released partitions " + partitionsToRelease);
 			}
@@ -170,11 +129,7 @@ final class PartitionLeases {
 	synchronized void releaseAll() {
 		this.closed = true;
 		this.owned.clear();
-		this.jdbc.update(
-				"update " + this.tables.qualifiedLeaseTable() + " set owner = null, lease_until = ? where owner = ?",
-				NEVER, this.instanceId);
-		this.jdbc.update("delete from " + this.tables.qualifiedInstanceTable() + " where instance_id = ?",
-				this.instanceId);
+		this.statements.releaseAll(this.instanceId);
 	}
 
 	/**

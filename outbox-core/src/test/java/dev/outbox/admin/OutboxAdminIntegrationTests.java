@@ -7,6 +7,8 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +24,14 @@ import dev.outbox.relay.OutboxRelay;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import dev.outbox.spi.Partitions;
-import dev.outbox.test.TestPostgres;
+import dev.outbox.test.TestDatabase;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -36,14 +41,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * {@link OutboxAdmin} against the real PostgreSQL, with a real relay where delivery
- * matters.
+ * {@link OutboxAdmin} against the real PostgreSQL and MariaDB, with a real relay where
+ * delivery matters.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb" })
 class OutboxAdminIntegrationTests {
 
 	private static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
 
-	private TestPostgres.Database database;
+	@Parameter
+	String product;
+
+	private boolean mysql;
+
+	private TestDatabase database;
 
 	private HikariDataSource dataSource;
 
@@ -57,7 +69,8 @@ class OutboxAdminIntegrationTests {
 
 	@BeforeEach
 	void createSchema() {
-		this.database = TestPostgres.newSchema();
+		this.database = TestDatabase.create(this.product);
+		this.mysql = !this.product.equals("postgresql");
 		this.dataSource = this.database.dataSource();
 		this.tables = new OutboxTables(this.database.schema(), "outbox_event", "outbox_processed_message");
 		this.jdbc = new JdbcTemplate(this.dataSource);
@@ -138,7 +151,7 @@ class OutboxAdminIntegrationTests {
 
 		Map<String, Object> row = row(parked);
 		assertThat(row).containsEntry("status", "PENDING").containsEntry("attempts", 0);
-		assertThat(((java.sql.Timestamp) row.get("available_at")).toInstant()).isEqualTo(NOW);
+		assertThat(availableAt(parked)).isEqualTo(NOW);
 		assertThat(this.wakeUps).hasValue(1);
 		assertThat(this.admin.stats().parked()).isZero();
 	}
@@ -150,6 +163,12 @@ class OutboxAdminIntegrationTests {
 			.build();
 		UUID parked = insert("k1", "PARKED", 10, NOW.minusSeconds(10), NOW.minusSeconds(5), "no route");
 		UUID failing = insert("k2", "PENDING", 3, NOW.minusSeconds(10), NOW.plusSeconds(5), "timeout");
+		if (this.mysql) {
+			// no notifications there: the channel is ignored, the relays poll
+			assertThat(admin.replay(parked)).isTrue();
+			assertThat(admin.discard(failing)).isTrue();
+			return;
+		}
 		try (Connection listener = this.database.dataSource().getConnection()) {
 			PGConnection pg = listener.unwrap(PGConnection.class);
 			try (Statement statement = listener.createStatement()) {
@@ -203,7 +222,8 @@ class OutboxAdminIntegrationTests {
 
 		assertThat(this.admin.discard(parked)).isTrue();
 
-		assertThat(this.jdbc.queryForList("select id from " + this.tables.qualifiedEventTable(), UUID.class))
+		assertThat(this.jdbc.query("select id from " + this.tables.qualifiedEventTable(),
+				(rs, row) -> UUID.fromString(rs.getString(1))))
 			.containsExactly(other);
 	}
 
@@ -270,15 +290,30 @@ class OutboxAdminIntegrationTests {
 		UUID id = UUID.randomUUID();
 		this.jdbc.update("insert into " + this.tables.qualifiedEventTable()
 				+ " (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload,"
-				+ " content_type, status, attempts, last_error, created_at, available_at)"
-				+ " values (?, 'order', ?, 'order-placed', 'orders', ?, ?, ?, 'application/json', ?, ?, ?, ?, ?)", id,
-				key, key, Partitions.of(key, Partitions.DEFAULT_COUNT), payload.getBytes(StandardCharsets.UTF_8),
-				status, attempts, lastError, createdAt.atOffset(ZoneOffset.UTC), availableAt.atOffset(ZoneOffset.UTC));
+				+ " content_type, headers, status, attempts, last_error, created_at, available_at)"
+				+ " values (?, 'order', ?, 'order-placed', 'orders', ?, ?, ?, 'application/json', '{}', ?, ?, ?, ?, ?)",
+				id(id), key, key, Partitions.of(key, Partitions.DEFAULT_COUNT),
+				payload.getBytes(StandardCharsets.UTF_8), status, attempts, lastError, time(createdAt),
+				time(availableAt));
 		return id;
 	}
 
+	private Object id(UUID id) {
+		return this.mysql ? id.toString() : id;
+	}
+
+	private Object time(Instant instant) {
+		return this.mysql ? LocalDateTime.ofInstant(instant, ZoneOffset.UTC) : instant.atOffset(ZoneOffset.UTC);
+	}
+
 	private Map<String, Object> row(UUID id) {
-		return this.jdbc.queryForMap("select * from " + this.tables.qualifiedEventTable() + " where id = ?", id);
+		return this.jdbc.queryForMap("select * from " + this.tables.qualifiedEventTable() + " where id = ?", id(id));
+	}
+
+	private Instant availableAt(UUID id) {
+		String sql = "select available_at from " + this.tables.qualifiedEventTable() + " where id = ?";
+		return this.mysql ? this.jdbc.queryForObject(sql, LocalDateTime.class, id(id)).toInstant(ZoneOffset.UTC)
+				: this.jdbc.queryForObject(sql, OffsetDateTime.class, id(id)).toInstant();
 	}
 
 	private int count() {

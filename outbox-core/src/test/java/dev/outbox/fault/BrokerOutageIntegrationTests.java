@@ -37,6 +37,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.DirectExchange;
@@ -61,8 +64,13 @@ import static org.awaitility.Awaitility.await;
  * deliveries of each key are in commit order, the idempotent consumer makes one effect
  * per event, and every row ends published.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb" })
 @ExtendWith(CpuLoad.Extension.class)
 class BrokerOutageIntegrationTests {
+
+	@Parameter
+	String product;
 
 	private static final String EVENT_TYPE = "outage-event";
 
@@ -85,7 +93,7 @@ class BrokerOutageIntegrationTests {
 
 	@BeforeEach
 	void setUp() {
-		this.fixture = new RelayFixture();
+		this.fixture = new RelayFixture(this.product);
 	}
 
 	@AfterEach

@@ -31,6 +31,9 @@ import dev.outbox.test.TestRabbit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.DirectExchange;
@@ -53,7 +56,12 @@ import static org.awaitility.Awaitility.await;
  * delivered, in order per key, without a single failed attempt, while the missing
  * destination's events fail and are parked.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb" })
 class DestinationIsolationIntegrationTests {
+
+	@Parameter
+	String product;
 
 	private static final Duration SEND_TIMEOUT = Duration.ofSeconds(5);
 
@@ -87,7 +95,7 @@ class DestinationIsolationIntegrationTests {
 
 	@BeforeEach
 	void setUp() {
-		this.fixture = new RelayFixture();
+		this.fixture = new RelayFixture(this.product);
 	}
 
 	@AfterEach

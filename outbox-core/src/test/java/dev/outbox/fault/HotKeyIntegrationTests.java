@@ -37,6 +37,9 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.kafka.core.KafkaTemplate;
 
@@ -52,7 +55,12 @@ import static org.awaitility.Awaitility.await;
  * its key behind it) lets none of them through while it fails, counts its attempts while
  * they count none, and once the topic takes it the rest follows in order.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb" })
 class HotKeyIntegrationTests {
+
+	@Parameter
+	String product;
 
 	/**
 	 * The topics' {@code max.message.bytes}: the large event exceeds it. Above the
@@ -73,7 +81,7 @@ class HotKeyIntegrationTests {
 
 	@BeforeEach
 	void setUp() {
-		this.fixture = new RelayFixture();
+		this.fixture = new RelayFixture(this.product);
 		this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()));
 		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), Duration.ofSeconds(5));
 	}

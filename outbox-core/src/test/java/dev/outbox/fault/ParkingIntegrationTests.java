@@ -23,6 +23,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
@@ -37,8 +40,13 @@ import static org.awaitility.Awaitility.await;
  * event (a sender that always rejects one key) is covered by
  * {@code KafkaRelayIntegrationTests.poisonEventIsParkedAfterMaxAttemptsWhileOtherKeysFlowAndItsKeyWaits}.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb" })
 @ExtendWith(CpuLoad.Extension.class)
 class ParkingIntegrationTests {
+
+	@Parameter
+	String product;
 
 	private static final int MAX_REQUEST_SIZE = 4096;
 
@@ -60,7 +68,7 @@ class ParkingIntegrationTests {
 
 	@BeforeEach
 	void setUp() {
-		this.fixture = new RelayFixture();
+		this.fixture = new RelayFixture(this.product);
 		this.topic = "parking-" + UUID.randomUUID();
 		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
 	}

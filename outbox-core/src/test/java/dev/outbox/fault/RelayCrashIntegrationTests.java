@@ -32,6 +32,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -42,8 +45,13 @@ import static org.awaitility.Awaitility.await;
  * back is sent, per-key order of first deliveries holds, and the idempotent consumer
  * turns the redeliveries into exactly one effect per event.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb" })
 @ExtendWith(CpuLoad.Extension.class)
 class RelayCrashIntegrationTests {
+
+	@Parameter
+	String product;
 
 	private static final long LEASE_MILLIS = 2500;
 
@@ -71,7 +79,7 @@ class RelayCrashIntegrationTests {
 
 	@BeforeEach
 	void setUp() {
-		this.fixture = new RelayFixture();
+		this.fixture = new RelayFixture(this.product);
 		this.topic = "fault-" + UUID.randomUUID();
 		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
 	}

@@ -15,6 +15,8 @@ import dev.outbox.relay.OutboxRelay;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import dev.outbox.spi.Partitions;
+import dev.outbox.test.TestDatabase;
+import dev.outbox.test.TestMariaDb;
 import dev.outbox.test.TestPostgres;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
@@ -36,11 +38,20 @@ final class RelayProcess {
 
 	static final String STOPPED_IDS = "stopping after confirms of:";
 
+	/**
+	 * The system property naming the database: {@code postgresql} (default) or
+	 * {@code mariadb}.
+	 */
+	static final String PRODUCT = "outbox.test.product";
+
 	private RelayProcess() {
 	}
 
 	public static void main(String[] args) throws InterruptedException {
-		TestPostgres.Database database = new TestPostgres.Database(args[0], args[1], args[2], args[3]);
+		// the parent's RelayFixture product: PostgreSQL unless it says MariaDB
+		TestDatabase database = "mariadb".equals(System.getProperty(PRODUCT))
+				? new TestMariaDb.Database(args[0], args[1], args[2], args[3])
+				: new TestPostgres.Database(args[0], args[1], args[2], args[3]);
 		String bootstrapServers = args[4];
 		String instanceId = args[5];
 		Duration lease = Duration.ofMillis(Long.parseLong(args[6]));

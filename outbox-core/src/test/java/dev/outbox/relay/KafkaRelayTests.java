@@ -12,9 +12,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.springframework.kafka.core.KafkaTemplate;
 
 /**
- * What every test of relays against real PostgreSQL and Kafka sets up: a schema with the
- * outbox tables, a topic of its own, a producer for the relay's sender and a client to
- * read the topic; the relays a test starts are stopped after it.
+ * What every test of relays against a real database and Kafka sets up: a schema (or
+ * database) with the outbox tables, on PostgreSQL unless {@link #product()} says
+ * otherwise, a topic of its own, a producer for the relay's sender and a client to read
+ * the topic; the relays a test starts are stopped after it.
  */
 abstract class KafkaRelayTests {
 
@@ -36,7 +37,7 @@ abstract class KafkaRelayTests {
 
 	@BeforeEach
 	void setUpFixtureAndTopic() {
-		this.fixture = new RelayFixture();
+		this.fixture = new RelayFixture(product());
 		this.topic = this.topicPrefix + UUID.randomUUID();
 		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), Duration.ofSeconds(5));
 		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
@@ -48,6 +49,14 @@ abstract class KafkaRelayTests {
 		this.client.close();
 		this.template.getProducerFactory().reset();
 		this.fixture.close();
+	}
+
+	/**
+	 * The database the test runs on.
+	 * @return {@code postgresql} or {@code mariadb}
+	 */
+	String product() {
+		return "postgresql";
 	}
 
 	/**

@@ -25,21 +25,34 @@ import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
  * Two relay instances whose clocks disagree by ten minutes share the partitions against
- * real PostgreSQL and Kafka: leases are reckoned by the database's clock, so a partition
- * never has two owners.
+ * real PostgreSQL (and MariaDB) and Kafka: leases are reckoned by the database's clock,
+ * so a partition never has two owners.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb" })
 class LeaseClockSkewIntegrationTests extends KafkaRelayTests {
 
 	private static final Duration SKEW = Duration.ofMinutes(5);
 
+	@Parameter
+	String product;
+
 	LeaseClockSkewIntegrationTests() {
 		super("relay-skew-");
+	}
+
+	@Override
+	String product() {
+		return this.product;
 	}
 
 	@Test

@@ -8,8 +8,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
 
-import dev.outbox.spi.OutboxRelayListener;
-import dev.outbox.spi.Partitions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The relay's statements against real PostgreSQL: what they read and which plans they
- * run, measured inside the database (EXPLAIN), never by wall-clock time.
+ * run, measured inside the database (EXPLAIN), never by wall-clock time. Their rules, on
+ * every database, are in {@link RelayStoreRulesIntegrationTests}.
  */
 class RelayStoreIntegrationTests {
 
@@ -65,111 +64,6 @@ class RelayStoreIntegrationTests {
 		// the former fetch read every parked row of the owned partitions once per
 		// partition: 1.6 million rows here
 		assertThat(rowsWithParked).isLessThanOrEqualTo(rowsWithoutParked * 3 / 2);
-	}
-
-	@Test
-	void aParkedOrRetriedOrDelayedRowBlocksOnlyTheLaterRowsOfItsDestinationAndKey() {
-		UUID parked = this.fixture.insert("x", "k", "parked");
-		UUID behindParked = this.fixture.insert("x", "k", "behind-parked");
-		UUID otherDestination = this.fixture.insert("y", "k", "other-destination");
-		UUID retried = this.fixture.insert("x", "r", "retried");
-		UUID behindRetried = this.fixture.insert("x", "r", "behind-retried");
-		UUID delayed = this.fixture.insert("x", "d", "delayed");
-		UUID behindDelayed = this.fixture.insert("x", "d", "behind-delayed");
-		this.fixture.jdbc.update("update " + this.events + " set status = 'PARKED', attempts = 10 where id = ?",
-				parked);
-		this.fixture.jdbc.update("update " + this.events + " set attempts = 1 where id = ?", retried);
-		this.fixture.jdbc.update("update " + this.events + " set available_at = now() + interval '1 hour' where id = ?",
-				delayed);
-		List<UUID> fetched = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE)
-			.events()
-			.stream()
-			.map((event) -> event.message().id())
-			.toList();
-		assertThat(fetched).containsExactlyInAnyOrder(otherDestination, retried);
-		assertThat(fetched).doesNotContain(behindParked, behindRetried, delayed, behindDelayed);
-	}
-
-	@Test
-	void fetchMarksExpiredRowsOfItsPartitionsExpiredAndNeitherSendsThemNorLetsThemBlock() {
-		UUID retried = this.fixture.insert("x", "r", "retried");
-		UUID behindRetried = this.fixture.insert("x", "r", "behind-retried");
-		UUID parked = this.fixture.insert("x", "p", "parked");
-		UUID behindParked = this.fixture.insert("x", "p", "behind-parked");
-		UUID expired = this.fixture.insert("x", "e", "expired");
-		UUID notYet = this.fixture.insert("x", "e", "not-yet");
-		this.fixture.jdbc.update("update " + this.events
-				+ " set attempts = 1, available_at = now() + interval '1 hour', expires_at = now() - interval '1 second'"
-				+ " where id = ?", retried);
-		this.fixture.jdbc.update("update " + this.events
-				+ " set status = 'PARKED', attempts = 10, expires_at = now() - interval '1 second' where id = ?",
-				parked);
-		this.fixture.jdbc.update("update " + this.events + " set expires_at = now() - interval '1 second' where id = ?",
-				expired);
-		this.fixture.jdbc.update("update " + this.events + " set expires_at = now() + interval '1 hour' where id = ?",
-				notYet);
-		RelayStore.Fetched fetched = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE);
-		assertThat(fetched.expired()).map(OutboxRelayListener.ExpiredEvent::id)
-			.containsExactlyInAnyOrder(retried, parked, expired);
-		assertThat(fetched.moreExpired()).isFalse();
-		assertThat(fetched.events()).map((event) -> event.message().id())
-			.containsExactlyInAnyOrder(behindRetried, behindParked, notYet);
-		assertThat(fetched.events()).filteredOn((event) -> event.message().id().equals(notYet))
-			.singleElement()
-			.satisfies((event) -> assertThat(event.message().expiresAt()).isNotNull());
-		assertThat(List.of(retried, parked, expired))
-			.allSatisfy((id) -> assertThat(this.fixture.status(id)).isEqualTo("EXPIRED"));
-		// a late failure of an event that expired meanwhile leaves it expired
-		this.store.markFailed(List.of(new RelayStore.Failure(expired, 1, "late", Duration.ZERO, false)));
-		assertThat(this.fixture.status(expired)).isEqualTo("EXPIRED");
-	}
-
-	@Test
-	void fetchMarksExpiredRowsOfItsPartitionsOnlyAndAtMostItsLimit() {
-		List<UUID> ids = new ArrayList<>();
-		for (int i = 0; i < 5; i++) {
-			ids.add(this.fixture.insert("x", "k" + i, "{}"));
-		}
-		this.fixture.jdbc.update("update " + this.events + " set expires_at = now() - interval '1 second'");
-		RelayStore.Fetched first = this.store.fetch(ALL, 63, 3, Long.MAX_VALUE);
-		assertThat(first.expired()).hasSize(3);
-		assertThat(first.moreExpired()).isTrue();
-		assertThat(first.events()).isEmpty();
-		List<Integer> left = IntStream.range(0, 5)
-			.filter((i) -> this.fixture.status(ids.get(i)).equals("PENDING"))
-			.boxed()
-			.toList();
-		assertThat(left).hasSize(2);
-		List<Integer> leftPartitions = left.stream()
-			.map((i) -> Partitions.of("k" + i, RelayFixture.PARTITIONS))
-			.toList();
-		List<Integer> others = ALL.stream().filter((p) -> !leftPartitions.contains(p)).toList();
-		assertThat(this.store.fetch(others, 63, 500, Long.MAX_VALUE).expired()).isEmpty();
-		RelayStore.Fetched rest = this.store.fetch(ALL, 63, 500, Long.MAX_VALUE);
-		assertThat(rest.expired()).map(OutboxRelayListener.ExpiredEvent::id)
-			.containsExactlyInAnyOrderElementsOf(left.stream().map(ids::get).toList());
-		assertThat(rest.moreExpired()).isFalse();
-		assertThat(this.fixture.count("status = 'EXPIRED'")).isEqualTo(5);
-	}
-
-	@Test
-	void fetchStopsAtTheByteBoundInSeqOrderButAlwaysAdmitsOneEvent() {
-		String kilobyte = "x".repeat(1000);
-		List<UUID> ids = new ArrayList<>();
-		for (int i = 0; i < 10; i++) {
-			ids.add(this.fixture.insert("orders", "key-" + i, kilobyte));
-		}
-		// each row is 1000 payload bytes and its headers: the fourth row starts below
-		// 3500 bytes, the fifth above
-		RelayStore.Fetched bounded = this.store.fetch(ALL, 63, 500, 3500);
-		assertThat(bounded.events()).map((event) -> event.message().id()).containsExactlyElementsOf(ids.subList(0, 4));
-		assertThat(bounded.cutByBytes()).isTrue();
-		RelayStore.Fetched one = this.store.fetch(ALL, 63, 500, 1);
-		assertThat(one.events()).map((event) -> event.message().id()).containsExactly(ids.get(0));
-		assertThat(one.cutByBytes()).isTrue();
-		RelayStore.Fetched all = this.store.fetch(ALL, 63, 500, 4L * 1024 * 1024);
-		assertThat(all.events()).hasSize(10);
-		assertThat(all.cutByBytes()).isFalse();
 	}
 
 	@Test

@@ -27,6 +27,24 @@ public interface TestDatabase {
 	String schema();
 
 	/**
+	 * The JDBC URL of this place.
+	 * @return the URL
+	 */
+	String url();
+
+	/**
+	 * The user name.
+	 * @return the user name
+	 */
+	String username();
+
+	/**
+	 * The password.
+	 * @return the password
+	 */
+	String password();
+
+	/**
 	 * Open a small connection pool on this place; close it when the test is done.
 	 * @return a pooled data source
 	 */

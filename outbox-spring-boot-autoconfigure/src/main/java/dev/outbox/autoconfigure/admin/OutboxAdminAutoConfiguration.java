@@ -48,6 +48,7 @@ public final class OutboxAdminAutoConfiguration {
 			throw new InvalidConfigurationPropertyValueException("outbox.notify-channel", channel, reason);
 		}
 		return OutboxAdmin.builder(dataSource, tables)
+			.database((outbox != null) ? outbox.getDatabase() : null)
 			.clock(clock.getIfUnique(Clock::systemUTC))
 			.notifyChannel(channel)
 			.onReplay(() -> relay.ifAvailable(OutboxRelay::wakeUp))

@@ -80,6 +80,7 @@ public class OutboxProperties {
 	 * outside the business transaction, at most once every few milliseconds per
 	 * application. A lower-case SQL identifier that is not a reserved word. Empty to send
 	 * no notification (other processes' relays then wait for their poll interval).
+	 * Ignored on MariaDB and MySQL, which have no notifications.
 	 */
 	private String notifyChannel = JdbcOutbox.DEFAULT_NOTIFY_CHANNEL;
 

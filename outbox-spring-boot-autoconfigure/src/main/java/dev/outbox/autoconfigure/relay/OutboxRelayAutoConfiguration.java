@@ -50,7 +50,8 @@ public final class OutboxRelayAutoConfiguration {
 	OutboxRelay outboxRelay(DataSource dataSource, OutboxTables tables, OutboxRelayProperties properties,
 			OutboxProperties outboxProperties, ObjectProvider<OutboxSender> senders,
 			ObjectProvider<OutboxRelayListener> listeners, ObjectProvider<OutboxRelayCustomizer> customizers) {
-		requirePostgresql(dataSource, outboxProperties);
+		OutboxDatabase database = (outboxProperties.getDatabase() != null) ? outboxProperties.getDatabase()
+				: OutboxDatabase.of(dataSource);
 		List<OutboxSender> available = senders.orderedStream().toList();
 		String broker = validateRouting(properties, available);
 		int partitions = outboxProperties.getPartitions();
@@ -63,10 +64,13 @@ public final class OutboxRelayAutoConfiguration {
 				throw new InvalidConfigurationPropertyValueException("outbox.notify-channel", channel, reason);
 			}
 		}
-		boolean listen = properties.isListen() && StringUtils.hasText(channel)
+		// MariaDB and MySQL have no notifications: this application's commits wake its
+		// relay in the JVM, other processes' commits are found at the next poll
+		boolean listen = database == OutboxDatabase.POSTGRESQL && properties.isListen() && StringUtils.hasText(channel)
 				&& ClassUtils.isPresent("org.postgresql.PGConnection", getClass().getClassLoader());
 		OutboxRelayProperties.Backoff backoff = properties.getBackoff();
 		OutboxRelay.Builder builder = OutboxRelay.builder(dataSource, tables)
+			.database(database)
 			.senders(available)
 			.broker(broker)
 			.destinations(properties.getDestinations())
@@ -101,23 +105,6 @@ public final class OutboxRelayAutoConfiguration {
 	@ConditionalOnMissingBean
 	RelayWakeUpCommitListener outboxRelayWakeUpCommitListener(OutboxRelay relay) {
 		return new RelayWakeUpCommitListener(relay);
-	}
-
-	/**
-	 * The relay's store is PostgreSQL's so far: on MariaDB or MySQL, fail start-up saying
-	 * so and how to start without the relay, rather than at the first poll.
-	 */
-	private static void requirePostgresql(DataSource dataSource, OutboxProperties properties) {
-		OutboxDatabase database = (properties.getDatabase() != null) ? properties.getDatabase()
-				: OutboxDatabase.of(dataSource);
-		if (database != OutboxDatabase.POSTGRESQL) {
-			throw new InvalidConfigurationPropertyValueException("outbox.relay.enabled", true,
-					"The outbox relay runs on PostgreSQL only in this version, and this application's outbox is on "
-							+ database.displayName() + ", where the outbox records events and the idempotent "
-							+ "consumer works, but nothing delivers them yet. Set outbox.relay.enabled=false to start "
-							+ "without the relay (recorded events wait in the outbox table for a relay that supports "
-							+ database.displayName() + ").");
-		}
 	}
 
 	/**

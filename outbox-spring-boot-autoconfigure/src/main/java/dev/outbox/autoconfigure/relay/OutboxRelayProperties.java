@@ -102,7 +102,8 @@ public class OutboxRelayProperties {
 
 	/**
 	 * Whether to LISTEN to the notify channel so that commits in other processes wake the
-	 * relay at once.
+	 * relay at once (PostgreSQL; MariaDB and MySQL have no notifications, the relay
+	 * polls).
 	 */
 	private boolean listen = true;
 

@@ -1,13 +1,23 @@
 package dev.outbox.autoconfigure.jdbc;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxEvent;
+import dev.outbox.autoconfigure.kafka.OutboxKafkaAutoConfiguration;
 import dev.outbox.autoconfigure.relay.OutboxRelayAutoConfiguration;
+import dev.outbox.relay.OutboxRelay;
 import dev.outbox.test.TestDatabase;
+import dev.outbox.test.TestKafka;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.AfterParameterizedClassInvocation;
 import org.junit.jupiter.params.Parameter;
@@ -17,6 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
@@ -25,11 +36,12 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The outbox tables created at start-up by the starter's Flyway on every database, with
- * the database read from the connection or set by {@code outbox.database}; on MariaDB,
- * the relay refuses to start until it supports it.
+ * the database read from the connection or set by {@code outbox.database}; the relay
+ * started on every database delivers through Kafka, woken by this application's commits.
  */
 @ParameterizedClass(name = "{0}")
 @ValueSource(strings = { "postgresql", "mariadb" })
@@ -111,25 +123,46 @@ class OutboxSchemaOnEveryDatabaseIntegrationTests {
 	}
 
 	@Test
-	void relayStartsOnlyOnPostgresql() {
+	void relayDeliversThroughKafkaWokenByTheCommitInThisApplication() {
 		TestDatabase database = newDatabase();
-		application(database, "outbox.relay.enabled=true").run((context) -> {
-			if ("postgresql".equals(this.product)) {
-				// no sender here: PostgreSQL passes the database check and fails on the
-				// broker
-				assertThat(context).hasFailed();
-				assertThat(context.getStartupFailure()).rootCause().hasMessageNotContaining("PostgreSQL only");
-			}
-			else {
-				assertThat(context).hasFailed()
-					.getFailure()
-					.rootCause()
-					.hasMessageContaining("outbox.relay.enabled")
-					.hasMessageContaining("runs on PostgreSQL only in this version")
-					.hasMessageContaining("MariaDB")
-					.hasMessageContaining("Set outbox.relay.enabled=false");
-			}
-		});
+		String topic = "every-db-" + UUID.randomUUID();
+		// polling every five minutes: only the in-JVM commit wake-up can deliver in time
+		application(database, "outbox.relay.enabled=true", "outbox.relay.poll-interval=5m")
+			.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, OutboxKafkaAutoConfiguration.class))
+			.withPropertyValues(TestKafka.propertyValue())
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(OutboxRelay.class).isRunning()).isTrue();
+				Outbox outbox = context.getBean(Outbox.class);
+				TransactionTemplate transactions = new TransactionTemplate(
+						context.getBean(PlatformTransactionManager.class));
+				for (int i = 0; i < 5; i++) {
+					String payload = String.valueOf(i);
+					transactions
+						.executeWithoutResult((status) -> outbox.publish(OutboxEvent.of(topic, "order-1", payload)));
+				}
+				List<String> values = new ArrayList<>();
+				try (KafkaConsumer<String, String> consumer = consumer(topic)) {
+					await().atMost(Duration.ofSeconds(30)).until(() -> {
+						consumer.poll(Duration.ofMillis(200)).forEach((record) -> values.add(record.value()));
+						return values.size() >= 5;
+					});
+				}
+				assertThat(values).containsExactly("\"0\"", "\"1\"", "\"2\"", "\"3\"", "\"4\"");
+				await().atMost(Duration.ofSeconds(10)).until(() -> count(database, "outbox_event") == 0);
+			});
+	}
+
+	private static KafkaConsumer<String, String> consumer(String topic) {
+		Map<String, Object> config = new HashMap<>();
+		config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
+		config.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+		config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+		config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+		config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+		KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
+		consumer.subscribe(List.of(topic));
+		return consumer;
 	}
 
 	private static void publish(AssertableApplicationContext context, String key) {

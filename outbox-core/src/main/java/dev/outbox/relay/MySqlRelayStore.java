@@ -1,0 +1,263 @@
+package dev.outbox.relay;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+import javax.sql.DataSource;
+
+import dev.outbox.OutboxStatus;
+import dev.outbox.OutboxTables;
+import dev.outbox.spi.OutboxMessage;
+import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The relay's statements on the outbox tables of MariaDB 10.6+ and MySQL 8.0+, with the
+ * same rules as {@link JdbcRelayStore} (PostgreSQL). Every method borrows a connection
+ * for one short transaction and returns it.
+ * <p>
+ * These databases have neither {@code lateral} (MariaDB), partial indexes, arrays nor
+ * {@code update .. returning}: each owned partition is read by a subquery of its own on
+ * the {@code (status, partition_no, seq)} index, the subqueries joined by
+ * {@code union all}; the blocking probe runs on the {@code (destination, message_key,
+ * status, seq)} index (migration V3); expired rows are selected
+ * {@code for update skip locked}, then marked. Times are {@code datetime(6)} in UTC,
+ * compared with {@code utc_timestamp(6)}, the database's clock (evaluated once per
+ * statement). The transactions run at {@code read committed}, so a locking read takes no
+ * gap locks that would hold back the writers' inserts.
+ */
+final class MySqlRelayStore implements RelayStore {
+
+	private static final String PENDING = "'" + OutboxStatus.PENDING.name() + "'";
+
+	private static final String PUBLISHED = "'" + OutboxStatus.PUBLISHED.name() + "'";
+
+	private static final String PARKED = "'" + OutboxStatus.PARKED.name() + "'";
+
+	private static final String EXPIRED = "'" + OutboxStatus.EXPIRED.name() + "'";
+
+	private static final String NOW = "utc_timestamp(6)";
+
+	private static final String COLUMNS = "e.id, e.seq, e.partition_no, e.attempts, e.aggregate_type, e.aggregate_id, "
+			+ "e.event_type, e.destination, e.routing_key, e.message_key, e.payload, e.content_type, e.headers, "
+			+ "e.created_at, e.expires_at";
+
+	private final JdbcTemplate jdbc;
+
+	private final TransactionTemplate transactions;
+
+	private final String events;
+
+	private final String partitionSql;
+
+	private final String expiringIndex;
+
+	private final String purgeSql;
+
+	private final String purgeExpiredSql;
+
+	private final String failedSql;
+
+	MySqlRelayStore(DataSource dataSource, OutboxTables tables) {
+		this.jdbc = new JdbcTemplate(dataSource);
+		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+		this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+		this.events = tables.qualifiedEventTable();
+		// One partition's due rows, by its own scan of the pending index in seq order,
+		// bounded per partition. The rules are JdbcRelayStore's: a candidate is skipped
+		// when an earlier row of its destination and key is parked, being retried, or
+		// delayed and not due; a row that was not delayed is due at once; expired rows
+		// are neither read nor block. The probe is split by status, so each part reads
+		// only the parked, or pending, rows of the key on (destination, message_key,
+		// status, seq), never its published or expired ones. The indexes are forced:
+		// the plans do not depend on statistics (a table that grew from empty).
+		String index = tables.eventTable();
+		this.expiringIndex = index + "_expiring_idx";
+		this.partitionSql = """
+				(select %4$s, length(e.payload) + length(e.headers) as size
+				 from %1$s e force index (%6$s_pending_idx)
+				 where e.status = %2$s and e.partition_no = ?
+				   and (e.available_at <= %5$s or (e.attempts = 0 and e.available_at <= e.created_at))
+				   and (e.expires_at is null or e.expires_at > %5$s)
+				   and not exists (
+				     select 1 from %1$s b force index (%6$s_blocking_idx)
+				     where b.destination = e.destination and b.message_key = e.message_key and b.status = %3$s
+				       and b.seq < e.seq and (b.expires_at is null or b.expires_at > %5$s))
+				   and not exists (
+				     select 1 from %1$s b force index (%6$s_blocking_idx)
+				     where b.destination = e.destination and b.message_key = e.message_key and b.status = %2$s
+				       and b.seq < e.seq and (b.attempts > 0 or b.available_at > b.created_at)
+				       and (b.attempts > 0 or b.available_at > %5$s)
+				       and (b.expires_at is null or b.expires_at > %5$s))
+				 order by e.seq
+				 limit ?)""".formatted(this.events, PENDING, PARKED, COLUMNS, NOW, index);
+		String stillPending = " and status <> " + PUBLISHED + " and status <> " + PARKED;
+		this.failedSql = "update " + this.events + " set attempts = ?, last_error = ?, available_at = " + NOW
+				+ " + interval ? microsecond, status = ? where id = ?" + stillPending + " and status <> " + EXPIRED;
+		// single-table delete with order by and limit: these databases refuse a
+		// subquery on the same table, and "limit" within "in (..)"
+		this.purgeSql = "delete from " + this.events + " where status = " + PUBLISHED + " and published_at < " + NOW
+				+ " - interval ? microsecond order by published_at limit ?";
+		this.purgeExpiredSql = "delete from " + this.events + " where status = " + EXPIRED + " and expires_at < " + NOW
+				+ " - interval ? microsecond order by expires_at limit ?";
+	}
+
+	@Override
+	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+		if (partitions.isEmpty()) {
+			return new Fetched(List.of(), 0, List.of(), false);
+		}
+		return inTransaction(() -> {
+			List<ExpiredEvent> expired = expire(partitions, limit);
+			int[] read = new int[1];
+			List<ClaimedEvent> events = this.jdbc.query(fetchSql(partitions.size()), (rs, row) -> {
+				read[0] = rs.getInt(17);
+				return map(rs);
+			}, fetchArgs(partitions, perPartition, limit, maxBytes));
+			return new Fetched(events, events.isEmpty() ? 0 : read[0], expired, expired.size() >= limit);
+		});
+	}
+
+	/**
+	 * The fetch of the given number of partitions: the per-partition subqueries, cut in
+	 * seq order to the limit, then where the payloads and headers reach the byte bound
+	 * (always admitting one row); column 17 tells how many rows were read before that
+	 * cut.
+	 */
+	String fetchSql(int partitionCount) {
+		String union = String.join("\nunion all\n", Collections.nCopies(partitionCount, this.partitionSql));
+		return """
+				select c.id, c.seq, c.partition_no, c.attempts, c.aggregate_type, c.aggregate_id, c.event_type,
+				       c.destination, c.routing_key, c.message_key, c.payload, c.content_type, c.headers, c.created_at,
+				       c.expires_at, c.size, c.fetched
+				from (
+				  select f.*, sum(f.size) over (order by f.seq rows unbounded preceding) - f.size as before_size,
+				         count(*) over () as fetched
+				  from (select u.* from (
+				%s
+				  ) u order by u.seq limit ?) f
+				) c
+				where c.before_size < ?
+				order by c.seq
+				""".formatted(union);
+	}
+
+	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+		List<Object> args = new ArrayList<>(partitions.size() * 2 + 2);
+		for (Integer partition : partitions) {
+			args.add(partition);
+			args.add(perPartition);
+		}
+		args.add(limit);
+		args.add(maxBytes);
+		return args.toArray();
+	}
+
+	/**
+	 * Mark up to {@code limit} pending or parked rows of the partitions that are past
+	 * their expiry, by the database's clock, {@code EXPIRED}, skipping rows another
+	 * transaction holds.
+	 */
+	private List<ExpiredEvent> expire(Collection<Integer> partitions, int limit) {
+		List<Object> args = new ArrayList<>(partitions);
+		args.add(limit);
+		List<ExpiredEvent> expired = this.jdbc.query(
+				"select id, destination, event_type, message_key, expires_at from " + this.events + " where status in ("
+						+ PENDING + ", " + PARKED + ") and expires_at is not null" + " and expires_at <= " + NOW
+						+ " and partition_no in (" + placeholders(partitions.size())
+						+ ") order by expires_at limit ? for update skip locked",
+				(rs, row) -> new ExpiredEvent(id(rs, 1), rs.getString(2), rs.getString(3), rs.getString(4),
+						instant(rs, 5)),
+				args.toArray());
+		if (!expired.isEmpty()) {
+			this.jdbc.update(
+					"update " + this.events + " set status = " + EXPIRED + " where id in ("
+							+ placeholders(expired.size()) + ")",
+					expired.stream().map((event) -> event.id().toString()).toArray());
+		}
+		return expired;
+	}
+
+	@Override
+	public int markPublished(Collection<UUID> ids, boolean delete) {
+		if (ids.isEmpty()) {
+			return 0;
+		}
+		String where = " where id in (" + placeholders(ids.size()) + ") and status <> " + PUBLISHED + " and status <> "
+				+ PARKED;
+		String sql = delete ? "delete from " + this.events + where
+				: "update " + this.events + " set status = " + PUBLISHED + ", published_at = " + NOW + where;
+		Object[] args = ids.stream().map(UUID::toString).toArray();
+		return inTransaction(() -> this.jdbc.update(sql, args));
+	}
+
+	@Override
+	public void markFailed(List<Failure> failures) {
+		inTransaction(() -> this.jdbc.batchUpdate(this.failedSql, failures, failures.size(), (ps, failure) -> {
+			ps.setInt(1, failure.attempts());
+			ps.setString(2, failure.error());
+			ps.setLong(3, failure.delay().toNanos() / 1000);
+			ps.setString(4, (failure.parked() ? OutboxStatus.PARKED : OutboxStatus.PENDING).name());
+			ps.setString(5, failure.id().toString());
+		}));
+	}
+
+	@Override
+	public int purge(Duration retention, int limit) {
+		long micros = retention.toNanos() / 1000;
+		return inTransaction(() -> Math.max(this.jdbc.update(this.purgeSql, micros, limit),
+				this.jdbc.update(this.purgeExpiredSql, micros, limit)));
+	}
+
+	private <T> T inTransaction(Supplier<T> statements) {
+		List<T> result = new ArrayList<>(1);
+		this.transactions.executeWithoutResult((status) -> result.add(statements.get()));
+		return result.get(0);
+	}
+
+	private static String placeholders(int count) {
+		return String.join(", ", Collections.nCopies(count, "?"));
+	}
+
+	private static ClaimedEvent map(ResultSet rs) throws SQLException {
+		OutboxMessage message = new OutboxMessage(id(rs, 1), rs.getString(8), rs.getString(9), rs.getString(5),
+				rs.getString(6), rs.getString(7), rs.getString(10), rs.getBytes(11), rs.getString(12),
+				JdbcRelayStore.headers(rs.getString(13)), instant(rs, 14), nullableInstant(rs, 15));
+		return new ClaimedEvent(message, rs.getLong(2), rs.getInt(3), rs.getInt(4));
+	}
+
+	private static UUID id(ResultSet rs, int column) throws SQLException {
+		return UUID.fromString(rs.getString(column));
+	}
+
+	/** The columns are {@code datetime(6)} in UTC: read without time zone conversion. */
+	private static Instant instant(ResultSet rs, int column) throws SQLException {
+		Instant instant = nullableInstant(rs, column);
+		if (instant == null) {
+			throw new SQLException("Column " + column + " is null");
+		}
+		return instant;
+	}
+
+	private static @Nullable Instant nullableInstant(ResultSet rs, int column) throws SQLException {
+		LocalDateTime value = rs.getObject(column, LocalDateTime.class);
+		return (value != null) ? value.toInstant(ZoneOffset.UTC) : null;
+	}
+
+}

@@ -1,0 +1,86 @@
+package dev.outbox.relay;
+
+import java.sql.Connection;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the MariaDB statements of the relay read, counted inside the database (the
+ * session's handler reads), never by wall-clock time. Their rules are in
+ * {@link RelayStoreRulesIntegrationTests}.
+ */
+class MySqlRelayStoreIntegrationTests {
+
+	private static final List<Integer> ALL = IntStream.range(0, RelayFixture.PARTITIONS).boxed().toList();
+
+	private RelayFixture fixture;
+
+	private String events;
+
+	@BeforeEach
+	void setUp() {
+		this.fixture = new RelayFixture("mariadb");
+		this.events = this.fixture.tables.qualifiedEventTable();
+	}
+
+	@AfterEach
+	void tearDown() {
+		this.fixture.close();
+	}
+
+	@Test
+	void fetchReadsAsManyRowsWithTwentyThousandPublishedRowsOfTheSameKeyAsWithout() throws Exception {
+		for (int i = 0; i < 100; i++) {
+			this.fixture.insert("orders", "hot", String.valueOf(i));
+		}
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			SingleConnectionDataSource single = new SingleConnectionDataSource(connection, true);
+			MySqlRelayStore store = new MySqlRelayStore(single, this.fixture.tables);
+			JdbcTemplate session = new JdbcTemplate(single);
+			long withoutPublished = rowsRead(session, store);
+			// the same key's rows kept after publication (retention), before its pending
+			// ones (seq 1 to 20,000): blocking probes must not look them up
+			this.fixture.jdbc.update("update " + this.events + " set seq = seq + 100000 order by seq desc");
+			insertPublished(20_000, "hot");
+			long withPublished = rowsRead(session, store);
+			assertThat(store.fetch(ALL, 63, 500, Long.MAX_VALUE).events()).hasSize(63)
+				.allSatisfy((event) -> assertThat(event.message().key()).isEqualTo("hot"));
+			assertThat(withPublished).isLessThanOrEqualTo(withoutPublished * 3 / 2);
+		}
+	}
+
+	private long rowsRead(JdbcTemplate session, MySqlRelayStore store) {
+		long before = handlerReads(session);
+		assertThat(store.fetch(ALL, 63, 500, Long.MAX_VALUE).events()).isNotEmpty();
+		return handlerReads(session) - before;
+	}
+
+	private static long handlerReads(JdbcTemplate session) {
+		Long reads = session.queryForObject(
+				"select sum(variable_value) from information_schema.session_status"
+						+ " where variable_name in ('HANDLER_READ_FIRST', 'HANDLER_READ_KEY', 'HANDLER_READ_LAST',"
+						+ " 'HANDLER_READ_NEXT', 'HANDLER_READ_PREV', 'HANDLER_READ_RND', 'HANDLER_READ_RND_NEXT')",
+				Long.class);
+		return (reads != null) ? reads : 0;
+	}
+
+	private void insertPublished(int count, String key) {
+		this.fixture.jdbc.update("insert into " + this.events
+				+ " (seq, id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no,"
+				+ " payload, content_type, headers, created_at, available_at, status, published_at)"
+				+ " select s.seq, uuid(), 'order', ?, 'order-placed', 'orders', ?, p.partition_no, '{}',"
+				+ " 'application/json', '{}', utc_timestamp(6), utc_timestamp(6), 'PUBLISHED', utc_timestamp(6)"
+				+ " from (select partition_no from " + this.events + " limit 1) p cross join seq_1_to_" + count + " s",
+				key, key);
+	}
+
+}
