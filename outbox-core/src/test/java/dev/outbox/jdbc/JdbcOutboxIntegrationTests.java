@@ -40,7 +40,6 @@ import org.postgresql.PGNotification;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.support.JdbcTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -171,46 +170,6 @@ class JdbcOutboxIntegrationTests {
 		List<UUID> bySeq = jdbc.queryForList("select id from outbox_event order by seq", UUID.class);
 		List<UUID> byId = jdbc.queryForList("select id from outbox_event order by id", UUID.class);
 		assertThat(bySeq).containsExactlyElementsOf(published).containsExactlyElementsOf(byId).doesNotHaveDuplicates();
-	}
-
-	@Test
-	void rollbackWritesNothing() {
-		JdbcOutbox outbox = outbox().build();
-		transactions.executeWithoutResult((status) -> {
-			jdbc.update("insert into orders values (1, 10)");
-			outbox.publish(OutboxEvent.of("orders", 1, "placed"));
-			status.setRollbackOnly();
-		});
-		assertThat(count("outbox_event")).isZero();
-		assertThat(count("orders")).isZero();
-	}
-
-	@Test
-	void businessChangeAndEventCommitTogether() {
-		JdbcOutbox outbox = outbox().build();
-		transactions.executeWithoutResult((status) -> {
-			jdbc.update("insert into orders values (1, 10)");
-			outbox.publish(OutboxEvent.of("orders", 1, "placed"));
-		});
-		assertThat(count("outbox_event")).isOne();
-		assertThat(count("orders")).isOne();
-	}
-
-	@Test
-	void publishWithoutTransactionIsRejected() {
-		JdbcOutbox outbox = outbox().build();
-		assertThatExceptionOfType(OutboxException.class)
-			.isThrownBy(() -> outbox.publish(OutboxEvent.of("orders", 1, "placed")))
-			.withMessageContaining("No transaction is active")
-			.withMessageContaining("@Transactional")
-			.withMessageContaining("TransactionTemplate");
-		TransactionTemplate supports = new TransactionTemplate(transactions.getTransactionManager());
-		supports.setPropagationBehavior(TransactionDefinition.PROPAGATION_SUPPORTS);
-		assertThatExceptionOfType(OutboxException.class)
-			.isThrownBy(() -> supports
-				.executeWithoutResult((status) -> outbox.publishAll(List.of(OutboxEvent.of("orders", 1, "placed")))))
-			.withMessageContaining("No transaction is active");
-		assertThat(count("outbox_event")).isZero();
 	}
 
 	@Test
@@ -479,90 +438,6 @@ class JdbcOutboxIntegrationTests {
 	}
 
 	@Test
-	void transactionsPublishingTheSameKeyAreSerializedInCommitOrder() throws Exception {
-		JdbcOutbox outbox = outbox().build();
-		List<String> commitOrder = Collections.synchronizedList(new ArrayList<>());
-		CountDownLatch firstPublished = new CountDownLatch(1);
-		CountDownLatch releaseFirst = new CountDownLatch(1);
-		CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
-			transactions.executeWithoutResult((status) -> {
-				outbox.publish(OutboxEvent.of("orders", "k", "first"));
-				recordCommit(commitOrder, "first");
-				firstPublished.countDown();
-				waitFor(releaseFirst);
-			});
-		});
-		assertThat(firstPublished.await(10, TimeUnit.SECONDS)).isTrue();
-		CompletableFuture<Void> second = CompletableFuture.runAsync(() -> {
-			transactions.executeWithoutResult((status) -> {
-				outbox.publish(OutboxEvent.of("orders", "k", "second"));
-				recordCommit(commitOrder, "second");
-			});
-		});
-		// the second transaction waits for the first one's lock on key k...
-		await().atMost(Duration.ofSeconds(10)).until(() -> waitingAdvisoryLocks("k") == 1);
-		assertThat(second).isNotDone();
-		// ...while another key is not held up
-		transactions.executeWithoutResult((status) -> {
-			outbox.publish(OutboxEvent.of("orders", "other", "third"));
-			recordCommit(commitOrder, "third");
-		});
-		assertThat(second).isNotDone();
-		releaseFirst.countDown();
-		CompletableFuture.allOf(first, second).get(10, TimeUnit.SECONDS);
-		assertThat(commitOrder).containsExactly("third", "first", "second");
-		List<String> keyK = jdbc.queryForList(
-				"select convert_from(payload, 'UTF8') from outbox_event where message_key = 'k' order by seq",
-				String.class);
-		assertThat(keyK).containsExactly("\"first\"", "\"second\"");
-	}
-
-	@Test
-	void publishAllWaitsForTheLocksOfItsKeys() throws Exception {
-		JdbcOutbox outbox = outbox().build();
-		CountDownLatch firstPublished = new CountDownLatch(1);
-		CountDownLatch releaseFirst = new CountDownLatch(1);
-		CompletableFuture<Void> first = CompletableFuture.runAsync(() -> transactions.executeWithoutResult((status) -> {
-			outbox.publish(OutboxEvent.of("orders", "k2", "first"));
-			firstPublished.countDown();
-			waitFor(releaseFirst);
-		}));
-		assertThat(firstPublished.await(10, TimeUnit.SECONDS)).isTrue();
-		CompletableFuture<Void> second = CompletableFuture.runAsync(() -> transactions
-			.executeWithoutResult((status) -> outbox.publishAll(List.of(OutboxEvent.of("orders", "k1", "a"),
-					OutboxEvent.of("orders", "k2", "b"), OutboxEvent.of("orders", "k3", "c")))));
-		await().atMost(Duration.ofSeconds(10)).until(() -> waitingAdvisoryLocks("k2") == 1);
-		assertThat(second).isNotDone();
-		releaseFirst.countDown();
-		CompletableFuture.allOf(first, second).get(10, TimeUnit.SECONDS);
-		assertThat(jdbc.queryForList(
-				"select convert_from(payload, 'UTF8') from outbox_event where message_key = 'k2' order by seq",
-				String.class))
-			.containsExactly("\"first\"", "\"b\"");
-	}
-
-	@Test
-	void concurrentTransactionsPublishingManyKeysCallByCallDoNotDeadlock() throws Exception {
-		JdbcOutbox outbox = outbox().build();
-		List<CompletableFuture<Void>> writers = new ArrayList<>();
-		for (int w = 0; w < 4; w++) {
-			String writer = "w" + w;
-			writers.add(CompletableFuture.runAsync(() -> {
-				for (int t = 0; t < 5; t++) {
-					String transaction = writer + "-t" + t;
-					transactions.executeWithoutResult((status) -> {
-						for (int k = 0; k < 40; k++) {
-							outbox.publish(OutboxEvent.of("orders", transaction + "-k" + k, k));
-						}
-					});
-				}
-			}));
-		}
-		CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-		assertThat(jdbc.queryForObject("select count(*) from outbox_event", Long.class)).isEqualTo(4 * 5 * 40);
-	}
-
-	@Test
 	void transactionOfManyKeysLocksOutTheOtherWritersInsteadOfLockingEachKey() throws Exception {
 		JdbcOutbox outbox = outbox().build();
 		// far more keys than PostgreSQL's lock table holds (max_locks_per_transaction)
@@ -625,15 +500,6 @@ class JdbcOutboxIntegrationTests {
 			Thread.currentThread().interrupt();
 			throw new IllegalStateException(ex);
 		}
-	}
-
-	private static long waitingAdvisoryLocks(String key) {
-		// two-key advisory locks show the second key as objid (objsubid 2)
-		return jdbc.queryForObject(
-				"select count(*) from pg_locks where locktype = 'advisory' and not granted "
-						+ "and objsubid = 2 and cast(objid as bigint) = ? "
-						+ "and database = (select oid from pg_database where datname = current_database())",
-				Long.class, Integer.toUnsignedLong(key.hashCode()));
 	}
 
 	private static List<PGNotification> notifications(PGConnection connection, int timeoutMillis) {

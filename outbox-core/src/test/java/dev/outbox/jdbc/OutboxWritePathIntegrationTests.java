@@ -155,7 +155,9 @@ class OutboxWritePathIntegrationTests {
 		JdbcOutbox outbox = outbox().build();
 		assertThatExceptionOfType(OutboxException.class)
 			.isThrownBy(() -> outbox.publish(OutboxEvent.of("orders", 1, "placed")))
-			.withMessageContaining("No transaction is active");
+			.withMessageContaining("No transaction is active")
+			.withMessageContaining("@Transactional")
+			.withMessageContaining("TransactionTemplate");
 		TransactionTemplate supports = new TransactionTemplate(transactions.getTransactionManager());
 		supports.setPropagationBehavior(TransactionDefinition.PROPAGATION_SUPPORTS);
 		assertThatExceptionOfType(OutboxException.class)
