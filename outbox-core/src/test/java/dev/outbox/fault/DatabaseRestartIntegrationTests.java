@@ -579,6 +579,7 @@ class DatabaseRestartIntegrationTests {
 			return StackWalker.getInstance()
 				.walk((frames) -> frames
 					.filter((frame) -> frame.getClassName().startsWith("dev.outbox.relay.")
+							&& !frame.getClassName().endsWith("LeaseStatements")
 							&& !frame.getMethodName().startsWith("lambda$") && !frame.getMethodName().equals("pinned"))
 					.findFirst()
 					.map((frame) -> frame.getClassName().substring(frame.getClassName().lastIndexOf('.') + 1) + "."
