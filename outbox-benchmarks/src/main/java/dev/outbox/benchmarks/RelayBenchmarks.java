@@ -23,8 +23,8 @@ import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxSender;
 import dev.outbox.spi.Partitions;
+import dev.outbox.test.TestDatabase;
 import dev.outbox.test.TestKafka;
-import dev.outbox.test.TestPostgres;
 import dev.outbox.test.TestRabbit;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -47,7 +47,9 @@ import org.springframework.kafka.core.KafkaTemplate;
  * runs on an analyzed table and on a never-analyzed one (a backlog that built up in a
  * fresh table, the relay's plans cached while it was tiny), and with {@code --parked N}
  * also with N parked events on another destination; {@code --keys N} spreads the backlog
- * over N keys (default 1,000; 1 drains a single hot key).
+ * over N keys (default 1,000; 1 drains a single hot key); {@code --database mariadb} runs
+ * the analyzed drain twice (cold, then warm JVM) on a MariaDB test database instead of
+ * PostgreSQL.
  */
 final class RelayBenchmarks {
 
@@ -56,6 +58,9 @@ final class RelayBenchmarks {
 	/** Keys the drained backlog is spread over ({@code --keys} of relay-kafka). */
 	private static volatile int backlogKeys = KEYS;
 
+	/** The test server of the drains ({@code --database} of relay-kafka). */
+	private static volatile String database = "postgresql";
+
 	private RelayBenchmarks() {
 	}
 
@@ -63,6 +68,21 @@ final class RelayBenchmarks {
 		int events = (args.length > 0 && !args[0].startsWith("--")) ? Integer.parseInt(args[0]) : 100_000;
 		int parked = Benchmarks.intOption(args, "--parked", 0);
 		backlogKeys = Benchmarks.intOption(args, "--keys", KEYS);
+		database = databaseOption(args);
+		if (database.equals("mariadb")) {
+			if (parked > 0) {
+				throw new IllegalArgumentException(
+						"relay-kafka --parked runs on PostgreSQL only: drop --database mariadb");
+			}
+			// no autovacuum to switch off there: the analyzed drain twice, the second
+			// with
+			// the JVM warm, to set beside PostgreSQL's two drains
+			run(() -> {
+				drain("kafka", events);
+				drain("kafka", events);
+			});
+			return;
+		}
 		run(() -> {
 			double analyzed = drain("kafka", events);
 			double fresh = drain("kafka", events, Statistics.NEVER_ANALYZED, 0);
@@ -92,6 +112,20 @@ final class RelayBenchmarks {
 		catch (Exception ex) {
 			throw new IllegalStateException("Relay benchmark failed", ex);
 		}
+	}
+
+	private static String databaseOption(String[] args) {
+		for (int i = 0; i < args.length - 1; i++) {
+			if (args[i].equals("--database")) {
+				String value = args[i + 1];
+				if (!value.equals("postgresql") && !value.equals("mariadb")) {
+					throw new IllegalArgumentException(
+							"relay-kafka --database must be postgresql or mariadb, not '" + value + "'");
+				}
+				return value;
+			}
+		}
+		return "postgresql";
 	}
 
 	private static int intArg(String[] args, int index, int defaultValue) {
@@ -157,8 +191,9 @@ final class RelayBenchmarks {
 			double seconds = (System.nanoTime() - start) / 1e9;
 			relay.stop();
 			System.out.printf(
-					"relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads, %,d keys%s)%n",
-					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE, backlogKeys, setting);
+					"relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads, %,d keys%s, %s)%n",
+					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE, backlogKeys, setting,
+					env.database.product());
 			return events / seconds;
 		}
 	}
@@ -253,7 +288,7 @@ final class RelayBenchmarks {
 	 */
 	private static final class Environment implements AutoCloseable {
 
-		final TestPostgres.Database database = TestPostgres.newSchema();
+		final TestDatabase database = TestDatabase.create(RelayBenchmarks.database);
 
 		final HikariDataSource dataSource = this.database.dataSource();
 
@@ -324,6 +359,10 @@ final class RelayBenchmarks {
 		}
 
 		void prefill(int events, boolean analyze) {
+			if (this.database.product().equals("mariadb")) {
+				prefillMariaDb(events);
+				return;
+			}
 			int keyCount = backlogKeys;
 			StringBuilder keys = new StringBuilder();
 			for (int k = 0; k < keyCount; k++) {
@@ -344,6 +383,33 @@ final class RelayBenchmarks {
 			if (analyze) {
 				this.jdbc.execute("analyze " + this.tables.qualifiedEventTable());
 			}
+		}
+
+		/**
+		 * The same backlog on MariaDB: the rows of the sequence engine's
+		 * {@code seq_0_to_N} table instead of {@code generate_series}, {@code uuid()} ids
+		 * (the column is text there), empty headers (no default there) and UTC times as
+		 * the MariaDB store keeps them.
+		 */
+		private void prefillMariaDb(int events) {
+			int keyCount = backlogKeys;
+			StringBuilder keys = new StringBuilder();
+			for (int k = 0; k < keyCount; k++) {
+				keys.append((k > 0) ? " union all select " : "select ")
+					.append(k)
+					.append((k > 0) ? "" : " as n")
+					.append(",'k")
+					.append(k)
+					.append((k > 0) ? "'," : "' as message_key,")
+					.append(Partitions.of("k" + k, Partitions.DEFAULT_COUNT))
+					.append((k > 0) ? "" : " as p");
+			}
+			this.jdbc.update("insert into " + this.tables.qualifiedEventTable()
+					+ " (id, aggregate_type, aggregate_id, event_type, destination, message_key, partition_no, payload, content_type, headers, created_at, available_at)"
+					+ " select uuid(), 'order', k.message_key, 'bench', ?, k.message_key, k.p, ?, 'application/octet-stream', '{}',"
+					+ " utc_timestamp(6), utc_timestamp(6) from seq_0_to_" + (events - 1) + " i join (" + keys
+					+ ") k on k.n = i.seq % " + keyCount + " order by i.seq", this.destination, this.payload);
+			this.jdbc.execute("analyze table " + this.tables.qualifiedEventTable());
 		}
 
 		/**
