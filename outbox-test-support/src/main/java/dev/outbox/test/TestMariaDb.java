@@ -15,9 +15,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import org.flywaydb.core.Flyway;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.testcontainers.mariadb.MariaDBContainer;
 
 /**
@@ -178,47 +175,6 @@ public final class TestMariaDb {
 			}
 			catch (SQLException ex) {
 				throw new IllegalStateException(ex);
-			}
-		}
-
-	}
-
-	/**
-	 * Gives a test class a database of its own: created before its first test, dropped
-	 * after its last. Register it as a {@code static} field with
-	 * {@code @RegisterExtension}.
-	 */
-	public static final class DatabasePerClass implements BeforeAllCallback, AfterAllCallback {
-
-		private @Nullable Database database;
-
-		/**
-		 * The database of the running test class.
-		 * @return the database
-		 * @throws IllegalStateException before the class's tests start
-		 */
-		public Database database() {
-			Database current = this.database;
-			if (current == null) {
-				throw new IllegalStateException(
-						"No database yet: register DatabasePerClass as a static @RegisterExtension field");
-			}
-			return current;
-		}
-
-		@Override
-		public void beforeAll(ExtensionContext context) {
-			this.database = newDatabase();
-		}
-
-		@Override
-		public void afterAll(ExtensionContext context) {
-			Database current = this.database;
-			if (current != null) {
-				try (HikariDataSource dataSource = current.dataSource()) {
-					current.drop(dataSource);
-				}
-				this.database = null;
 			}
 		}
 
