@@ -48,15 +48,22 @@ import org.springframework.kafka.core.KafkaTemplate;
  * fresh table, the relay's plans cached while it was tiny), and with {@code --parked N}
  * also with N parked events on another destination; {@code --keys N} spreads the backlog
  * over N keys (default 1,000; 1 drains a single hot key); {@code --database mariadb} runs
- * the analyzed drain twice (cold, then warm JVM) on a MariaDB test database instead of
- * PostgreSQL.
+ * the analyzed drain twice on a MariaDB test database instead of PostgreSQL. Every Kafka
+ * run first drains an unmeasured backlog ({@code --warmup N}, default the backlog's size
+ * up to 20,000; 0 skips it), so that every measured drain runs in a warm JVM.
  */
 final class RelayBenchmarks {
 
 	private static final int KEYS = 1000;
 
+	/** Events of the unmeasured warm-up drain, unless {@code --warmup} says otherwise. */
+	private static final int WARMUP_EVENTS = 20_000;
+
 	/** Keys the drained backlog is spread over ({@code --keys} of relay-kafka). */
 	private static volatile int backlogKeys = KEYS;
+
+	/** Whether the running drain is the unmeasured warm-up (its lines say so). */
+	private static volatile boolean warmingUp;
 
 	/** The test server of the drains ({@code --database} of relay-kafka). */
 	private static volatile String database = "postgresql";
@@ -69,6 +76,7 @@ final class RelayBenchmarks {
 		int parked = Benchmarks.intOption(args, "--parked", 0);
 		backlogKeys = Benchmarks.intOption(args, "--keys", KEYS);
 		database = databaseOption(args);
+		int warmup = Benchmarks.intOption(args, "--warmup", Math.min(events, WARMUP_EVENTS));
 		if (database.equals("mariadb")) {
 			if (parked > 0) {
 				throw new IllegalArgumentException(
@@ -78,12 +86,14 @@ final class RelayBenchmarks {
 			// with
 			// the JVM warm, to set beside PostgreSQL's two drains
 			run(() -> {
+				warmUp(warmup);
 				drain("kafka", events);
 				drain("kafka", events);
 			});
 			return;
 		}
 		run(() -> {
+			warmUp(warmup);
 			double analyzed = drain("kafka", events);
 			double fresh = drain("kafka", events, Statistics.NEVER_ANALYZED, 0);
 			System.out.printf("relay-kafka: never-analyzed table drains at %.2fx the analyzed rate%n",
@@ -95,6 +105,23 @@ final class RelayBenchmarks {
 						withParked / analyzed);
 			}
 		});
+	}
+
+	/**
+	 * Drain a backlog that is not measured, so that the measured drains all run in a warm
+	 * JVM (compiled relay, driver and producer code) and compare with each other.
+	 */
+	private static void warmUp(int events) throws Exception {
+		if (events > 0) {
+			System.out.printf("relay-kafka: warm-up drain of %,d events (not measured)%n", events);
+			warmingUp = true;
+			try {
+				drain("kafka", events);
+			}
+			finally {
+				warmingUp = false;
+			}
+		}
 	}
 
 	static void rabbit(String[] args) {
@@ -181,8 +208,8 @@ final class RelayBenchmarks {
 			env.prefill(events, statistics == Statistics.ANALYZED);
 			String setting = ((parked > 0) ? String.format(", %,d parked on another destination", parked) : "")
 					+ ((statistics == Statistics.ANALYZED) ? ", analyzed table" : ", never-analyzed table");
-			System.out.printf("relay-%s: pre-filled %,d events of 1 KB over %,d keys in %.1f s%s%n", broker, events,
-					backlogKeys, (System.nanoTime() - fillStart) / 1e9, setting);
+			System.out.printf("relay-%s: pre-filled %,d events of 1 KB over %,d keys in %.1f s%s%n", label(broker),
+					events, backlogKeys, (System.nanoTime() - fillStart) / 1e9, setting);
 			long start = System.nanoTime();
 			relay.start();
 			while (env.pending() > 0) {
@@ -192,10 +219,14 @@ final class RelayBenchmarks {
 			relay.stop();
 			System.out.printf(
 					"relay-%s: drained %,d events in %.2f s = %,.0f events/s (batch %d, 1 KB payloads, %,d keys%s, %s)%n",
-					broker, events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE, backlogKeys, setting,
-					env.database.product());
+					label(broker), events, seconds, events / seconds, OutboxRelay.DEFAULT_BATCH_SIZE, backlogKeys,
+					setting, env.database.product());
 			return events / seconds;
 		}
+	}
+
+	private static String label(String broker) {
+		return warmingUp ? broker + " warm-up" : broker;
 	}
 
 	/** Whether the table's statistics are fresh. */
