@@ -82,7 +82,8 @@ import org.springframework.util.ClassUtils;
  * {@code max.block.ms}) reorders nothing and fences nothing, but the later messages of
  * its key in the same call are not sent. See {@link Generation} for the argument and its
  * one condition: the producer's {@code batch.size} (16 KB by default) must stay below the
- * {@code max.message.bytes} of every topic (1 MB by default).
+ * {@code max.message.bytes} of every topic (1 MB by default); the sender checks it for
+ * each topic it sends to and logs a warning naming the fix where it does not hold.
  */
 public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 
@@ -132,6 +133,8 @@ public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 
 	private final @Nullable KafkaCloudEvents cloudEvents;
 
+	private final TopicSizeCheck sizeCheck;
+
 	/**
 	 * Create a sender of the {@link MessageFormat#OUTBOX outbox format}.
 	 * @param template a template whose producer uses {@code acks=all} and idempotence,
@@ -154,6 +157,7 @@ public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 	public KafkaOutboxSender(KafkaTemplate<String, byte[]> template, MessageFormat format, URI cloudEventsSource) {
 		this.producerFactory = template.getProducerFactory();
 		this.cloudEvents = (format == MessageFormat.CLOUDEVENTS) ? cloudEvents(cloudEventsSource) : null;
+		this.sizeCheck = new TopicSizeCheck(this.producerFactory.getConfigurationProperties(), this.executor);
 	}
 
 	private static KafkaCloudEvents cloudEvents(URI source) {
@@ -242,6 +246,7 @@ public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 		if (current != null) {
 			current.fence(new NotAttemptedException("The outbox Kafka sender was closed", null));
 		}
+		this.sizeCheck.close();
 	}
 
 	private static void flush(@Nullable Generation generation) {
@@ -307,7 +312,9 @@ public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 			}
 			Throwable refused = generation.send(record, future);
 			if (refused == null) {
-				this.ready.add(topic);
+				if (this.ready.add(topic)) {
+					this.sizeCheck.checkOnce(topic);
+				}
 				continue;
 			}
 			stoppedKeys.add(message.key());
