@@ -3,6 +3,8 @@ package dev.outbox.benchmarks;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.persistence.autoconfigure.EntityScan;
@@ -61,13 +63,13 @@ final class ModulithPeer extends SpringPeer {
 
 	@Override
 	public long undelivered() {
-		Map<String, Object> counts = this.jdbc.queryForMap("select count(*) as incomplete, "
+		Map<String, @Nullable Object> counts = this.jdbc.queryForMap("select count(*) as incomplete, "
 				+ "count(*) filter (where status = 'FAILED') as failed from event_publication where completion_date is null");
-		long failed = ((Number) counts.get("failed")).longValue();
+		long failed = count(counts, "failed");
 		if (failed > 0) {
 			throw new IllegalStateException("Spring Modulith: " + failed + " event publications failed");
 		}
-		return ((Number) counts.get("incomplete")).longValue();
+		return count(counts, "incomplete");
 	}
 
 	@Override

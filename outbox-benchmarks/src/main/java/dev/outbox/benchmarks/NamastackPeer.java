@@ -8,6 +8,7 @@ import io.namastack.outbox.Outbox;
 import io.namastack.outbox.OutboxProcessingScheduler;
 import io.namastack.outbox.handler.OutboxHandler;
 import io.namastack.outbox.handler.OutboxRecordMetadata;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -79,13 +80,14 @@ final class NamastackPeer extends SpringPeer {
 
 	@Override
 	public long undelivered() {
-		Map<String, Object> counts = this.jdbc.queryForMap("select count(*) filter (where status = 'NEW') as pending, "
-				+ "count(*) filter (where status = 'FAILED') as failed from outbox_record");
-		long failed = ((Number) counts.get("failed")).longValue();
+		Map<String, @Nullable Object> counts = this.jdbc
+			.queryForMap("select count(*) filter (where status = 'NEW') as pending, "
+					+ "count(*) filter (where status = 'FAILED') as failed from outbox_record");
+		long failed = count(counts, "failed");
 		if (failed > 0) {
 			throw new IllegalStateException("Namastack Outbox: " + failed + " records failed");
 		}
-		return ((Number) counts.get("pending")).longValue();
+		return count(counts, "pending");
 	}
 
 	@Override

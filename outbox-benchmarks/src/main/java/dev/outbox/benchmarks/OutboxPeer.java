@@ -6,6 +6,7 @@ import java.util.Map;
 import dev.outbox.Outbox;
 import dev.outbox.OutboxEvent;
 import dev.outbox.relay.OutboxRelay;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -51,14 +52,14 @@ final class OutboxPeer extends SpringPeer {
 
 	@Override
 	public long undelivered() {
-		Map<String, Object> counts = this.jdbc
+		Map<String, @Nullable Object> counts = this.jdbc
 			.queryForMap("select count(*) filter (where status = 'PENDING') as pending, "
 					+ "count(*) filter (where status = 'PARKED') as parked from outbox_event");
-		long parked = ((Number) counts.get("parked")).longValue();
+		long parked = count(counts, "parked");
 		if (parked > 0) {
 			throw new IllegalStateException("outbox: " + parked + " events parked instead of delivered");
 		}
-		return ((Number) counts.get("pending")).longValue();
+		return count(counts, "pending");
 	}
 
 	@Override

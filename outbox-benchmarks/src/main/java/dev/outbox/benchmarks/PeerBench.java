@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.core.Ordered;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -49,7 +51,7 @@ record PeerBench(Peer peer, TopicProbe probe, CompareOptions options, AtomicLong
 	 */
 	static long runWriters(int writers, IntConsumer writer) {
 		CountDownLatch done = new CountDownLatch(writers);
-		AtomicReference<RuntimeException> failure = new AtomicReference<>();
+		AtomicReference<@Nullable RuntimeException> failure = new AtomicReference<>();
 		for (int w = 0; w < writers; w++) {
 			int index = w;
 			Thread thread = new Thread(() -> {

@@ -29,6 +29,7 @@ import dev.outbox.test.TestRabbit;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.amqp.core.BindingBuilder;
 import org.springframework.amqp.core.DirectExchange;
@@ -381,7 +382,7 @@ final class RelayBenchmarks {
 			return new RabbitOutboxSender(new RabbitTemplate(connectionFactory));
 		}
 
-		OutboxRelay.Builder relay(OutboxRelayListener listener) {
+		OutboxRelay.Builder relay(@Nullable OutboxRelayListener listener) {
 			OutboxRelay.Builder builder = OutboxRelay.builder(this.dataSource, this.tables).sender(this.sender);
 			if (listener != null) {
 				builder.listener(listener);

@@ -9,6 +9,7 @@ import dev.outbox.test.TestKafka;
 import dev.outbox.test.TestPostgres;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -99,6 +100,19 @@ abstract class SpringPeer implements Peer {
 		try (HikariDataSource dataSource = this.database.dataSource()) {
 			this.database.drop(dataSource);
 		}
+	}
+
+	/**
+	 * A count of a row read with {@code queryForMap}.
+	 * @param row the row
+	 * @param column the count's column
+	 * @return the count
+	 */
+	static long count(Map<String, @Nullable Object> row, String column) {
+		if (!(row.get(column) instanceof Number count)) {
+			throw new IllegalStateException("No count '" + column + "' in " + row.keySet());
+		}
+		return count.longValue();
 	}
 
 }

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The consumer of a peer's topic, in the peer's JVM: notes when each latency event
@@ -93,7 +94,7 @@ final class TopicProbe implements AutoCloseable {
 	 * @param key its key
 	 * @return {@link System#nanoTime()} of its arrival, or {@code null}
 	 */
-	Long arrival(String key) {
+	@Nullable Long arrival(String key) {
 		return this.arrivals.get(key);
 	}
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
@@ -107,7 +108,8 @@ final class WriteBenchmark {
 			int payloadSize = new dev.outbox.json.JacksonPayloadSerializer().serialize(payload(1)).length;
 			System.out.printf("outbox write benchmark: %s, Java %s, %d CPUs, %s%n", java.time.LocalDate.now(),
 					System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
-					this.jdbc.queryForObject("select version()", String.class).replaceAll(" on .*", ""));
+					String.valueOf(this.jdbc.queryForObject("select version()", String.class))
+						.replaceAll(" on .*", ""));
 			System.out.printf("JVM: %s%n", ManagementFactory.getRuntimeMXBean().getInputArguments());
 			overhead(payloadSize);
 			batches();
@@ -166,7 +168,7 @@ final class WriteBenchmark {
 			variants.forEach((variant) -> nanos.put(variant, new long[perRound * ROUNDS]));
 			for (int round = 0; round < ROUNDS; round++) {
 				for (Variant variant : variants) {
-					long[] samples = nanos.get(variant);
+					long[] samples = Objects.requireNonNull(nanos.get(variant));
 					for (int i = 0; i < perRound; i++) {
 						long start = System.nanoTime();
 						variant.transaction().run();

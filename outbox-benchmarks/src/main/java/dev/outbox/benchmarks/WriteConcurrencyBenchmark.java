@@ -131,7 +131,8 @@ final class WriteConcurrencyBenchmark {
 			System.out.printf("outbox write-concurrency benchmark: %s, Java %s, %d CPUs, %s%n",
 					java.time.LocalDate.now(), System.getProperty("java.version"),
 					Runtime.getRuntime().availableProcessors(),
-					this.jdbc.queryForObject("select version()", String.class).replaceAll(" on .*", ""));
+					String.valueOf(this.jdbc.queryForObject("select version()", String.class))
+						.replaceAll(" on .*", ""));
 			System.out.printf("JVM: %s%n", ManagementFactory.getRuntimeMXBean().getInputArguments());
 			System.out.printf("load average at start: %s%n", loadAverage());
 			System.out.printf(

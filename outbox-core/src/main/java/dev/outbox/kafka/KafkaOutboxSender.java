@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import dev.outbox.CloudEvents;
 import dev.outbox.MessageFormat;
@@ -34,6 +35,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serializer;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.core.KafkaTemplate;
@@ -356,9 +358,12 @@ public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 			// the producers of one sender live side by side while a fenced one closes
 			config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-" + this.generations.incrementAndGet());
 		}
+		// a factory without serializer suppliers leaves them to the configuration
+		@Nullable Supplier<@Nullable Serializer<String>> keySerializer = this.producerFactory.getKeySerializerSupplier();
+		@Nullable Supplier<@Nullable Serializer<byte[]>> valueSerializer = this.producerFactory.getValueSerializerSupplier();
 		Producer<String, byte[]> producer = new KafkaProducer<>(config,
-				this.producerFactory.getKeySerializerSupplier().get(),
-				this.producerFactory.getValueSerializerSupplier().get());
+				(keySerializer != null) ? keySerializer.get() : null,
+				(valueSerializer != null) ? valueSerializer.get() : null);
 		for (ProducerPostProcessor<String, byte[]> postProcessor : this.producerFactory.getPostProcessors()) {
 			producer = postProcessor.apply(producer);
 		}

@@ -92,11 +92,11 @@ final class MySqlLeaseStatements implements LeaseStatements {
 	@Override
 	public List<Integer> acquire(String instanceId, long leaseMillis, int partitions, int count) {
 		return inTransaction(() -> {
-			List<Integer> free = this.jdbc.queryForList(
+			List<Integer> free = this.jdbc.query(
 					"select partition_no from " + this.leases
 							+ " where partition_no < ? and (owner is null or lease_until < " + NOW
 							+ ") order by partition_no limit ? for update skip locked",
-					Integer.class, partitions, count);
+					(rs, row) -> rs.getInt(1), partitions, count);
 			if (free.isEmpty()) {
 				return free;
 			}
