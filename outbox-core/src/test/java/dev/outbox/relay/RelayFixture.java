@@ -104,9 +104,10 @@ public final class RelayFixture implements AutoCloseable {
 		Instant now = Instant.now();
 		try (PreparedStatement statement = connection.prepareStatement("insert into "
 				+ this.tables.qualifiedEventTable()
-				+ " (id, aggregate_type, aggregate_id, event_type, destination, routing_key, message_key, partition_no, payload, content_type, headers, created_at, available_at)"
+				+ " (id, aggregate_type, aggregate_id, event_type, destination, routing_key, message_key, partition_no, payload, content_type, headers, created_at, available_at"
+				+ (this.mysql ? ", size_bytes" : "") + ")"
 				+ " values (?, 'order', ?, 'order-placed', ?, null, ?, ?, ?, 'application/json', "
-				+ (this.mysql ? "?" : "?::jsonb") + ", ?, ?)")) {
+				+ (this.mysql ? "?, ?, ?, length(payload) + length(headers))" : "?::jsonb, ?, ?)"))) {
 			statement.setObject(1, id(id));
 			statement.setString(2, key);
 			statement.setString(3, destination);
