@@ -83,7 +83,7 @@ import static org.awaitility.Awaitility.await;
  * that the relay fetches again on a wake-up, still without a poll.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 @ExtendWith(CpuLoad.Extension.class)
 class DatabaseRestartIntegrationTests {
 
@@ -203,6 +203,9 @@ class DatabaseRestartIntegrationTests {
 
 	@AfterEach
 	void tearDown() throws Exception {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		try {
 			this.writers.forEach(Writer::stop);
 			if (this.relay != null) {

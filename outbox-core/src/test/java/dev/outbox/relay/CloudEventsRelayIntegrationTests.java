@@ -47,7 +47,7 @@ import static org.awaitility.Awaitility.await;
  * on every database.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class CloudEventsRelayIntegrationTests {
 
 	private static final URI SOURCE = URI.create("urn:example:orders");
@@ -68,6 +68,9 @@ class CloudEventsRelayIntegrationTests {
 
 	@AfterEach
 	void tearDown() throws Exception {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		this.relays.forEach(OutboxRelay::stop);
 		for (int i = this.closeables.size() - 1; i >= 0; i--) {
 			this.closeables.get(i).close();

@@ -45,7 +45,7 @@ import static org.awaitility.Awaitility.await;
  * takes it in time. On every database.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class RabbitExpiryIntegrationTests {
 
 	@Parameter
@@ -111,6 +111,9 @@ class RabbitExpiryIntegrationTests {
 
 	@AfterEach
 	void tearDown() {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		this.relays.forEach(OutboxRelay::stop);
 		this.admin.deleteQueue(this.queue);
 		this.admin.deleteQueue(this.deadLetterQueue);

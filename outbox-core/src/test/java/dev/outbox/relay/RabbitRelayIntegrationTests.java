@@ -37,7 +37,7 @@ import static org.awaitility.Awaitility.await;
  * an unroutable message retried then parked, a broker outage without loss.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class RabbitRelayIntegrationTests {
 
 	@Parameter
@@ -80,6 +80,9 @@ class RabbitRelayIntegrationTests {
 
 	@AfterEach
 	void tearDown() {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		this.relays.forEach(OutboxRelay::stop);
 		this.admin.deleteQueue(this.queue);
 		this.admin.deleteExchange(this.exchange);

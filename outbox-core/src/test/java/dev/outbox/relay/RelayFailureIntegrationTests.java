@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
  * a sender, and an error text the database cannot store.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class RelayFailureIntegrationTests extends KafkaRelayTests {
 
 	@Parameter
