@@ -1,5 +1,6 @@
 package dev.outbox.jdbc;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -24,7 +25,7 @@ import dev.outbox.OutboxTables;
  * a key's {@code seq} order is the order in which their transactions committed. Slots are
  * locked in ascending order; row locks do not exhaust a lock table, so there is no
  * exclusive mode. Rows are inserted by one prepared statement, batched for several rows
- * (the drivers keep the batch's order).
+ * (the drivers keep the batch's order), with their size in bytes for the relay.
  */
 final class MySqlEventStatements implements EventStatements {
 
@@ -44,7 +45,7 @@ final class MySqlEventStatements implements EventStatements {
 		this.contentType = contentType;
 		this.keyLockTable = tables.qualifiedEventTable() + "_key_lock";
 		this.insert = "insert into " + tables.qualifiedEventTable() + " (" + COLUMNS
-				+ ") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+				+ ", size_bytes) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	}
 
 	@Override
@@ -124,6 +125,9 @@ final class MySqlEventStatements implements EventStatements {
 		else {
 			statement.setNull(i++, Types.TIMESTAMP);
 		}
+		// what the relay's byte bound counts, so that it never reads a payload to measure
+		// it (migration V4); length() of the columns gives the same
+		statement.setLong(i, (long) row.payload().length + row.headers().getBytes(StandardCharsets.UTF_8).length);
 	}
 
 	/**

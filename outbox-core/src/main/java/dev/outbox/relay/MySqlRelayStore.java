@@ -35,11 +35,12 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@code update .. returning}: each owned partition is read by a subquery of its own on
  * the {@code (status, partition_no, seq)} index, the subqueries joined by
  * {@code union all}; the blocking probe runs on the {@code (destination, message_key,
- * status, seq)} index (migration V3); expired rows are selected
- * {@code for update skip locked}, then marked. Times are {@code datetime(6)} in UTC,
- * compared with {@code utc_timestamp(6)}, the database's clock (evaluated once per
- * statement). The transactions run at {@code read committed}, so a locking read takes no
- * gap locks that would hold back the writers' inserts.
+ * status, seq)} index (migration V3); the byte bound counts the size the writer stores
+ * with each row (migration V4), so only admitted rows' payloads are read; expired rows
+ * are selected {@code for update skip locked}, then marked. Times are {@code datetime(6)}
+ * in UTC, compared with {@code utc_timestamp(6)}, the database's clock (evaluated once
+ * per statement). The transactions run at {@code read committed}, so a locking read takes
+ * no gap locks that would hold back the writers' inserts.
  */
 final class MySqlRelayStore implements RelayStore {
 
@@ -90,23 +91,23 @@ final class MySqlRelayStore implements RelayStore {
 		String index = tables.eventTable();
 		this.expiringIndex = index + "_expiring_idx";
 		this.partitionSql = """
-				(select %4$s, length(e.payload) + length(e.headers) as size
-				 from %1$s e force index (%6$s_pending_idx)
+				(select e.seq, e.size_bytes as size
+				 from %1$s e force index (%5$s_pending_idx)
 				 where e.status = %2$s and e.partition_no = ?
-				   and (e.available_at <= %5$s or (e.attempts = 0 and e.available_at <= e.created_at))
-				   and (e.expires_at is null or e.expires_at > %5$s)
+				   and (e.available_at <= %4$s or (e.attempts = 0 and e.available_at <= e.created_at))
+				   and (e.expires_at is null or e.expires_at > %4$s)
 				   and not exists (
-				     select 1 from %1$s b force index (%6$s_blocking_idx)
+				     select 1 from %1$s b force index (%5$s_blocking_idx)
 				     where b.destination = e.destination and b.message_key = e.message_key and b.status = %3$s
-				       and b.seq < e.seq and (b.expires_at is null or b.expires_at > %5$s))
+				       and b.seq < e.seq and (b.expires_at is null or b.expires_at > %4$s))
 				   and not exists (
-				     select 1 from %1$s b force index (%6$s_blocking_idx)
+				     select 1 from %1$s b force index (%5$s_blocking_idx)
 				     where b.destination = e.destination and b.message_key = e.message_key and b.status = %2$s
 				       and b.seq < e.seq and (b.attempts > 0 or b.available_at > b.created_at)
-				       and (b.attempts > 0 or b.available_at > %5$s)
-				       and (b.expires_at is null or b.expires_at > %5$s))
+				       and (b.attempts > 0 or b.available_at > %4$s)
+				       and (b.expires_at is null or b.expires_at > %4$s))
 				 order by e.seq
-				 limit ?)""".formatted(this.events, PENDING, PARKED, COLUMNS, NOW, index);
+				 limit ?)""".formatted(this.events, PENDING, PARKED, NOW, index);
 		String stillPending = " and status <> " + PUBLISHED + " and status <> " + PARKED;
 		this.failedSql = "update " + this.events + " set attempts = ?, last_error = ?, available_at = " + NOW
 				+ " + interval ? microsecond, status = ? where id = ?" + stillPending + " and status <> " + EXPIRED;
@@ -138,24 +139,26 @@ final class MySqlRelayStore implements RelayStore {
 	 * The fetch of the given number of partitions: the per-partition subqueries, cut in
 	 * seq order to the limit, then where the payloads and headers reach the byte bound
 	 * (always admitting one row); column 17 tells how many rows were read before that
-	 * cut.
+	 * cut. The cut works on seq and the stored size only (migration V4), and the rows are
+	 * read by seq after it: no payload beyond the bound is read, and the derived tables,
+	 * which these databases materialize (on disk once they hold blobs), never hold one.
 	 */
 	String fetchSql(int partitionCount) {
 		String union = String.join("\nunion all\n", Collections.nCopies(partitionCount, this.partitionSql));
 		return """
-				select c.id, c.seq, c.partition_no, c.attempts, c.aggregate_type, c.aggregate_id, c.event_type,
-				       c.destination, c.routing_key, c.message_key, c.payload, c.content_type, c.headers, c.created_at,
-				       c.expires_at, c.size, c.fetched
+				select %1$s, c.size, c.fetched
 				from (
-				  select f.*, sum(f.size) over (order by f.seq rows unbounded preceding) - f.size as before_size,
+				  select f.seq, f.size, sum(f.size) over (order by f.seq rows unbounded preceding) - f.size as before_size,
 				         count(*) over () as fetched
-				  from (select u.* from (
-				%s
+				  from (select u.seq, u.size from (
+				%3$s
 				  ) u order by u.seq limit ?) f
 				) c
+				straight_join %2$s e on e.seq = c.seq
 				where c.before_size < ?
 				order by c.seq
-				""".formatted(union);
+				"""
+			.formatted(COLUMNS, this.events, union);
 	}
 
 	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {

@@ -45,7 +45,7 @@ import static org.awaitility.Awaitility.await;
  * delivery matters.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class OutboxAdminIntegrationTests {
 
 	private static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
@@ -83,6 +83,9 @@ class OutboxAdminIntegrationTests {
 
 	@AfterEach
 	void dropSchema() {
+		if (this.dataSource == null) {
+			return; // skipped before the schema: a server this machine does not have
+		}
 		try {
 			this.database.drop(this.dataSource);
 		}

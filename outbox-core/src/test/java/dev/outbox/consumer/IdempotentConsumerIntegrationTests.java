@@ -37,7 +37,7 @@ import static org.awaitility.Awaitility.await;
  * {@link IdempotentConsumer} against a real PostgreSQL and a real MariaDB.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class IdempotentConsumerIntegrationTests {
 
 	private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
@@ -64,7 +64,10 @@ class IdempotentConsumerIntegrationTests {
 
 	@AfterParameterizedClassInvocation
 	static void dropDatabase() {
-		db.close();
+		if (db != null) {
+			db.close();
+			db = null;
+		}
 	}
 
 	@BeforeEach

@@ -65,7 +65,7 @@ import static org.awaitility.Awaitility.await;
  * per event, and every row ends published.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 @ExtendWith(CpuLoad.Extension.class)
 class BrokerOutageIntegrationTests {
 
@@ -98,6 +98,9 @@ class BrokerOutageIntegrationTests {
 
 	@AfterEach
 	void tearDown() throws Exception {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		try {
 			for (int i = this.resources.size() - 1; i >= 0; i--) {
 				this.resources.get(i).close();

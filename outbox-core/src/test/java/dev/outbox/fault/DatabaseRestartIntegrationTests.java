@@ -1,6 +1,7 @@
 package dev.outbox.fault;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -46,6 +47,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -56,10 +60,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * PostgreSQL restarted while the relay runs, against real PostgreSQL and Kafka: a
- * {@link TcpProxy} in front of the database is cut (every connection dropped, in-flight
- * transactions aborted, the relay's {@code LISTEN} lost, new connections refused) and
- * restored on the same port, for both the writers' and the relay's connection pools.
+ * The database restarted while the relay runs, against real PostgreSQL or MariaDB and
+ * Kafka: a {@link TcpProxy} in front of the database is cut (every connection dropped,
+ * in-flight transactions aborted, the relay's {@code LISTEN} lost, new connections
+ * refused) and restored on the same port, for both the writers' and the relay's
+ * connection pools. The server itself keeps running: other tests share it.
  * <p>
  * The outage starts right after Kafka confirmed a batch and before the relay marks it
  * done, and lasts until the relay's mark-done, poll, heartbeat and listener have each
@@ -72,12 +77,18 @@ import static org.awaitility.Awaitility.await;
  * only every five minutes and nothing in this JVM wakes it on commit (the writers' outbox
  * has no commit listener), so only its re-established {@code LISTEN} explains the prompt
  * delivery of an event committed after the restore.
+ * <p>
+ * MariaDB has no notifications: there the writers' outbox wakes the relay in this JVM on
+ * commit (the wake-up MariaDB users get), and the prompt delivery after the restore shows
+ * that the relay fetches again on a wake-up, still without a poll.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 @ExtendWith(CpuLoad.Extension.class)
 class DatabaseRestartIntegrationTests {
 
-	private static final Pattern POSTGRES_URL = Pattern
-		.compile("jdbc:postgresql://(\\[[^\\]]+\\]|[^/:?,\\[\\]]+)(?::(\\d+))?(/[^,]*)?");
+	private static final Pattern DATABASE_URL = Pattern
+		.compile("jdbc:(postgresql|mariadb|mysql)://(\\[[^\\]]+\\]|[^/:?,\\[\\]]+)(?::(\\d+))?(/[^,]*)?");
 
 	private static final Duration CONNECTION_TIMEOUT = Duration.ofMillis(250);
 
@@ -104,6 +115,9 @@ class DatabaseRestartIntegrationTests {
 	private static final int WRITERS = 2;
 
 	private static final int KEYS_PER_WRITER = 6;
+
+	@Parameter
+	String product;
 
 	private RelayFixture fixture;
 
@@ -133,14 +147,14 @@ class DatabaseRestartIntegrationTests {
 
 	@BeforeEach
 	void setUp() throws IOException {
-		this.fixture = new RelayFixture();
-		Matcher url = POSTGRES_URL.matcher(this.fixture.database.url());
-		assertThat(url.matches()).as("a single-host PostgreSQL JDBC URL: %s", this.fixture.database.url()).isTrue();
-		String host = url.group(1).replace("[", "").replace("]", "");
-		int port = (url.group(2) != null) ? Integer.parseInt(url.group(2)) : 5432;
+		this.fixture = new RelayFixture(this.product);
+		Matcher url = DATABASE_URL.matcher(this.fixture.database.url());
+		assertThat(url.matches()).as("a single-host JDBC URL: %s", this.fixture.database.url()).isTrue();
+		String host = url.group(2).replace("[", "").replace("]", "");
+		int port = (url.group(3) != null) ? Integer.parseInt(url.group(3)) : postgres() ? 5432 : 3306;
 		this.proxy = new TcpProxy(host, port);
-		String proxied = "jdbc:postgresql://127.0.0.1:" + this.proxy.port()
-				+ ((url.group(3) != null) ? url.group(3) : "/");
+		String proxied = "jdbc:" + url.group(1) + "://127.0.0.1:" + this.proxy.port()
+				+ ((url.group(4) != null) ? url.group(4) : "/");
 		this.writerPool = pool(proxied, "writers");
 		this.relayPool = pool(proxied, "relay");
 		this.relayDataSource = new FailureRecordingDataSource(this.relayPool);
@@ -148,13 +162,31 @@ class DatabaseRestartIntegrationTests {
 		this.channel = "restart_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
 		this.template = KafkaTestClient.template(TestKafka.bootstrapServers(), SEND_TIMEOUT);
 		this.client = new KafkaTestClient(TestKafka.bootstrapServers(), this.topic);
-		// NOTIFY only: no commit listener wakes the relay in this JVM
+		// PostgreSQL: NOTIFY only, no commit listener wakes the relay in this JVM
 		this.outbox = JdbcOutbox.builder(this.writerPool)
 			.tables(this.fixture.tables)
 			.notifyChannel(this.channel)
-			.commitListeners(List.of())
+			.commitListeners(postgres() ? List.of() : List.of(this::wakeUpRelay))
 			.build();
 		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.writerPool));
+	}
+
+	private boolean postgres() {
+		return this.product.equals("postgresql");
+	}
+
+	private void wakeUpRelay() {
+		OutboxRelay relay = this.relay;
+		if (relay != null) {
+			relay.wakeUp();
+		}
+	}
+
+	/**
+	 * The relay store's class, named as a caller that failed to get a connection.
+	 */
+	private String store() {
+		return postgres() ? "JdbcRelayStore" : "MySqlRelayStore";
 	}
 
 	private HikariDataSource pool(String url, String name) {
@@ -171,6 +203,9 @@ class DatabaseRestartIntegrationTests {
 
 	@AfterEach
 	void tearDown() throws Exception {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		try {
 			this.writers.forEach(Writer::stop);
 			if (this.relay != null) {
@@ -205,8 +240,15 @@ class DatabaseRestartIntegrationTests {
 		relay.start();
 		Set<Thread> relayThreads = relayThreads();
 		relayThreads.removeAll(before);
-		assertThat(relayThreads).extracting(Thread::getName).contains("outbox-relay", "outbox-relay-listen");
-		awaitListening(null, Duration.ofSeconds(30));
+		if (postgres()) {
+			assertThat(relayThreads).extracting(Thread::getName).contains("outbox-relay", "outbox-relay-listen");
+			awaitListening(null, Duration.ofSeconds(30));
+		}
+		else {
+			assertThat(relayThreads).extracting(Thread::getName)
+				.contains("outbox-relay")
+				.doesNotContain("outbox-relay-listen");
+		}
 
 		// writers commit throughout; events flow before the outage
 		for (int w = 0; w < WRITERS; w++) {
@@ -215,21 +257,24 @@ class DatabaseRestartIntegrationTests {
 		this.writers.forEach(Writer::start);
 		await().atMost(Duration.ofSeconds(30)).until(() -> this.client.poll().size() >= 40);
 
-		// PostgreSQL "restarts" right after Kafka confirmed the next batch, before the
+		// the database "restarts" right after Kafka confirmed the next batch, before the
 		// relay marks it done
 		sender.arm();
 		assertThat(sender.cut.await(30, TimeUnit.SECONDS)).isTrue();
 		Map<Writer, Integer> failuresAtCut = new HashMap<>();
 		this.writers.forEach((writer) -> failuresAtCut.put(writer, writer.failures.get()));
 		await().atMost(Duration.ofSeconds(15))
-			.until(() -> this.relayDataSource.failedCallers().contains("JdbcRelayStore.markPublished"));
+			.until(() -> this.relayDataSource.failedCallers().contains(store() + ".markPublished"));
 		// stand-in for the poll timer: the relay polls during the outage (after giving
 		// up marking the batch done) and fails
 		relay.wakeUp();
+		List<String> failing = new ArrayList<>(
+				List.of(store() + ".markPublished", store() + ".fetch", "PartitionLeases.heartbeat"));
+		if (postgres()) {
+			failing.add("NotificationListener.run");
+		}
 		await().atMost(Duration.ofSeconds(40))
-			.untilAsserted(
-					() -> assertThat(this.relayDataSource.failedCallers()).contains("JdbcRelayStore.markPublished",
-							"JdbcRelayStore.fetch", "PartitionLeases.heartbeat", "NotificationListener.run"));
+			.untilAsserted(() -> assertThat(this.relayDataSource.failedCallers()).containsAll(failing));
 		await().atMost(Duration.ofSeconds(40)).until(() -> leasesLapsed(relay.instanceId()));
 		this.writers.forEach((writer) -> assertThat(writer.failures.get()).isGreaterThan(failuresAtCut.get(writer)));
 		long remaining = MIN_OUTAGE.toNanos() - (System.nanoTime() - sender.cutAt);
@@ -237,12 +282,14 @@ class DatabaseRestartIntegrationTests {
 			// holds the outage, waits for no result
 			TimeUnit.NANOSECONDS.sleep(remaining);
 		}
-		OffsetDateTime restoredAt = databaseNow();
+		OffsetDateTime restoredAt = postgres() ? databaseNow() : null;
 		this.proxy.restore();
 
-		// PostgreSQL is back: the relay listens again, the writers commit a few more
-		// transactions, then everything committed is delivered
-		awaitListening(restoredAt, LISTEN_AGAIN_WITHIN);
+		// the database is back: the relay listens again (PostgreSQL), the writers commit
+		// a few more transactions, then everything committed is delivered
+		if (postgres()) {
+			awaitListening(restoredAt, LISTEN_AGAIN_WITHIN);
+		}
 		Map<Writer, Integer> committedAtListen = new HashMap<>();
 		this.writers.forEach((writer) -> committedAtListen.put(writer, writer.committed.get()));
 		await().atMost(Duration.ofSeconds(30))
@@ -256,7 +303,8 @@ class DatabaseRestartIntegrationTests {
 			.until(() -> this.fixture.count("status <> 'PUBLISHED'") == 0
 					&& ids(this.client.poll()).keySet().containsAll(tableIds()));
 
-		// only the re-established LISTEN can wake the relay for this commit
+		// only the re-established LISTEN (PostgreSQL) or the commit listener (MariaDB)
+		// can wake the relay for this commit
 		UUID afterRestore = this.transactions
 			.execute((status) -> this.outbox.publish(OutboxEvent.of(this.topic, "after-restore", -1)));
 		await().atMost(Duration.ofSeconds(3))
@@ -277,9 +325,13 @@ class DatabaseRestartIntegrationTests {
 			UUID afterRestore) {
 		Map<String, Map<String, Object>> rows = new LinkedHashMap<>();
 		this.fixture.jdbc
-			.queryForList("select id::text as id, message_key, convert_from(payload, 'UTF8') as payload, status from "
-					+ this.fixture.tables.qualifiedEventTable() + " order by seq")
-			.forEach((row) -> rows.put((String) row.get("id"), row));
+			.queryForList("select id, message_key, payload, status from " + this.fixture.tables.qualifiedEventTable()
+					+ " order by seq")
+			.forEach((row) -> {
+				row.put("id", String.valueOf(row.get("id")));
+				row.put("payload", new String((byte[]) row.get("payload"), StandardCharsets.UTF_8));
+				rows.put((String) row.get("id"), row);
+			});
 		assertThat(rows.values()).allSatisfy((row) -> assertThat(row.get("status")).isEqualTo("PUBLISHED"));
 		Set<String> reportedCommitted = new HashSet<>();
 		Set<String> rolledBack = new HashSet<>();
@@ -336,7 +388,7 @@ class DatabaseRestartIntegrationTests {
 
 	/**
 	 * Wait until the relay's listener session (started after {@code since}, if given) has
-	 * run {@code LISTEN} on the channel, as PostgreSQL itself reports.
+	 * run {@code LISTEN} on the channel, as PostgreSQL itself reports (PostgreSQL only).
 	 */
 	private void awaitListening(@Nullable OffsetDateTime since, Duration within) {
 		await().atMost(within).until(() -> {
@@ -348,9 +400,10 @@ class DatabaseRestartIntegrationTests {
 	}
 
 	private boolean leasesLapsed(String instanceId) {
-		Integer valid = this.fixture.jdbc.queryForObject("select count(*) from "
-				+ this.fixture.tables.qualifiedLeaseTable() + " where owner = ? and lease_until > now()", Integer.class,
-				instanceId);
+		Integer valid = this.fixture.jdbc.queryForObject(
+				"select count(*) from " + this.fixture.tables.qualifiedLeaseTable()
+						+ " where owner = ? and lease_until > " + this.fixture.nowPlusSeconds(0),
+				Integer.class, instanceId);
 		Integer owned = this.fixture.jdbc.queryForObject(
 				"select count(*) from " + this.fixture.tables.qualifiedLeaseTable() + " where owner = ?", Integer.class,
 				instanceId);
@@ -362,8 +415,11 @@ class DatabaseRestartIntegrationTests {
 	}
 
 	private Set<String> tableIds() {
-		return new HashSet<>(this.fixture.jdbc
-			.queryForList("select id::text from " + this.fixture.tables.qualifiedEventTable(), String.class));
+		return this.fixture.jdbc
+			.queryForList("select id from " + this.fixture.tables.qualifiedEventTable(), Object.class)
+			.stream()
+			.map(String::valueOf)
+			.collect(Collectors.toCollection(HashSet::new));
 	}
 
 	private static Map<String, Long> ids(List<ConsumerRecord<String, byte[]>> records) {
@@ -580,7 +636,8 @@ class DatabaseRestartIntegrationTests {
 				.walk((frames) -> frames
 					.filter((frame) -> frame.getClassName().startsWith("dev.outbox.relay.")
 							&& !frame.getClassName().endsWith("LeaseStatements")
-							&& !frame.getMethodName().startsWith("lambda$") && !frame.getMethodName().equals("pinned"))
+							&& !frame.getMethodName().startsWith("lambda$") && !frame.getMethodName().equals("pinned")
+							&& !frame.getMethodName().equals("inTransaction"))
 					.findFirst()
 					.map((frame) -> frame.getClassName().substring(frame.getClassName().lastIndexOf('.') + 1) + "."
 							+ frame.getMethodName())

@@ -57,7 +57,7 @@ import static org.awaitility.Awaitility.await;
  * destination's events fail and are parked.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class DestinationIsolationIntegrationTests {
 
 	@Parameter
@@ -100,6 +100,9 @@ class DestinationIsolationIntegrationTests {
 
 	@AfterEach
 	void tearDown() throws Exception {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		try {
 			for (int i = this.resources.size() - 1; i >= 0; i--) {
 				this.resources.get(i).close();

@@ -56,7 +56,7 @@ import static org.awaitility.Awaitility.await;
  * they count none, and once the topic takes it the rest follows in order.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class HotKeyIntegrationTests {
 
 	@Parameter
@@ -88,6 +88,9 @@ class HotKeyIntegrationTests {
 
 	@AfterEach
 	void tearDown() throws Exception {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		try {
 			for (int i = this.resources.size() - 1; i >= 0; i--) {
 				this.resources.get(i).close();

@@ -41,7 +41,7 @@ import static org.awaitility.Awaitility.await;
  * {@code KafkaRelayIntegrationTests.poisonEventIsParkedAfterMaxAttemptsWhileOtherKeysFlowAndItsKeyWaits}.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 @ExtendWith(CpuLoad.Extension.class)
 class ParkingIntegrationTests {
 
@@ -75,6 +75,9 @@ class ParkingIntegrationTests {
 
 	@AfterEach
 	void tearDown() {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		this.relays.forEach(OutboxRelay::stop);
 		this.client.close();
 		if (this.template != null) {

@@ -39,8 +39,8 @@ final class RelayProcess {
 	static final String STOPPED_IDS = "stopping after confirms of:";
 
 	/**
-	 * The system property naming the database: {@code postgresql} (default) or
-	 * {@code mariadb}.
+	 * The system property naming the database: {@code postgresql} (default),
+	 * {@code mariadb} or {@code mysql}.
 	 */
 	static final String PRODUCT = "outbox.test.product";
 
@@ -48,10 +48,11 @@ final class RelayProcess {
 	}
 
 	public static void main(String[] args) throws InterruptedException {
-		// the parent's RelayFixture product: PostgreSQL unless it says MariaDB
-		TestDatabase database = "mariadb".equals(System.getProperty(PRODUCT))
-				? new TestMariaDb.Database(args[0], args[1], args[2], args[3])
-				: new TestPostgres.Database(args[0], args[1], args[2], args[3]);
+		// the parent's RelayFixture product: PostgreSQL unless it says MariaDB or MySQL
+		String product = System.getProperty(PRODUCT, "postgresql");
+		TestDatabase database = product.equals("postgresql")
+				? new TestPostgres.Database(args[0], args[1], args[2], args[3])
+				: new TestMariaDb.Database(product, args[0], args[1], args[2], args[3]);
 		String bootstrapServers = args[4];
 		String instanceId = args[5];
 		Duration lease = Duration.ofMillis(Long.parseLong(args[6]));

@@ -49,7 +49,7 @@ import static org.awaitility.Awaitility.await;
  * {@link JdbcOutboxIntegrationTests}.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class OutboxWritePathIntegrationTests {
 
 	private static final Instant NOW = Instant.parse("2030-01-02T03:04:05.123456Z");
@@ -79,8 +79,12 @@ class OutboxWritePathIntegrationTests {
 
 	@AfterParameterizedClassInvocation
 	static void dropDatabase() {
+		if (database == null) {
+			return; // skipped: a server this machine does not have
+		}
 		database.drop(dataSource);
 		dataSource.close();
+		database = null;
 	}
 
 	@BeforeEach

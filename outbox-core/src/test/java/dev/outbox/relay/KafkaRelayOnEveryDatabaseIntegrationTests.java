@@ -35,7 +35,7 @@ import static org.awaitility.Awaitility.await;
  * (notifications) is in {@link KafkaRelayIntegrationTests}.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 @ExtendWith(CpuLoad.Extension.class)
 class KafkaRelayOnEveryDatabaseIntegrationTests extends KafkaRelayTests {
 

@@ -45,6 +45,9 @@ abstract class KafkaRelayTests {
 
 	@AfterEach
 	void stopRelaysAndClose() {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		this.relays.forEach(OutboxRelay::stop);
 		this.client.close();
 		this.template.getProducerFactory().reset();

@@ -38,7 +38,7 @@ import static org.awaitility.Awaitility.await;
  * so a partition never has two owners.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class LeaseClockSkewIntegrationTests extends KafkaRelayTests {
 
 	private static final Duration SKEW = Duration.ofMinutes(5);

@@ -19,18 +19,31 @@ import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.OutboxSender;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Failures of the relay itself against real PostgreSQL and Kafka: an {@link Error} in a
- * sender, and an error text the database cannot store.
+ * Failures of the relay itself against real Kafka, on every database: an {@link Error} in
+ * a sender, and an error text the database cannot store.
  */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class RelayFailureIntegrationTests extends KafkaRelayTests {
+
+	@Parameter
+	String product;
 
 	RelayFailureIntegrationTests() {
 		super("relay-failure-");
+	}
+
+	@Override
+	String product() {
+		return this.product;
 	}
 
 	@Test

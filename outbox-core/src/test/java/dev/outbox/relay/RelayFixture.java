@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -38,7 +39,7 @@ public final class RelayFixture implements AutoCloseable {
 
 	public final JdbcTemplate jdbc;
 
-	/** Whether the server is MariaDB (or MySQL), rather than PostgreSQL. */
+	/** Whether the server is MariaDB or MySQL, rather than PostgreSQL. */
 	final boolean mysql;
 
 	/**
@@ -50,7 +51,7 @@ public final class RelayFixture implements AutoCloseable {
 
 	/**
 	 * A fixture on the server of a product.
-	 * @param product {@code postgresql} or {@code mariadb}
+	 * @param product {@code postgresql}, {@code mariadb} or {@code mysql}
 	 */
 	public RelayFixture(String product) {
 		this.database = TestDatabase.create(product);
@@ -104,9 +105,10 @@ public final class RelayFixture implements AutoCloseable {
 		Instant now = Instant.now();
 		try (PreparedStatement statement = connection.prepareStatement("insert into "
 				+ this.tables.qualifiedEventTable()
-				+ " (id, aggregate_type, aggregate_id, event_type, destination, routing_key, message_key, partition_no, payload, content_type, headers, created_at, available_at)"
+				+ " (id, aggregate_type, aggregate_id, event_type, destination, routing_key, message_key, partition_no, payload, content_type, headers, created_at, available_at"
+				+ (this.mysql ? ", size_bytes" : "") + ")"
 				+ " values (?, 'order', ?, 'order-placed', ?, null, ?, ?, ?, 'application/json', "
-				+ (this.mysql ? "?" : "?::jsonb") + ", ?, ?)")) {
+				+ (this.mysql ? "?, ?, ?, length(payload) + length(headers))" : "?::jsonb, ?, ?)"))) {
 			statement.setObject(1, id(id));
 			statement.setString(2, key);
 			statement.setString(3, destination);
@@ -139,7 +141,7 @@ public final class RelayFixture implements AutoCloseable {
 
 	public OutboxRelay.Builder relay() {
 		return OutboxRelay.builder(this.dataSource, this.tables)
-			.database(this.mysql ? OutboxDatabase.MARIADB : OutboxDatabase.POSTGRESQL)
+			.database(OutboxDatabase.valueOf(this.database.product().toUpperCase(Locale.ROOT)))
 			.partitions(PARTITIONS)
 			.pollInterval(Duration.ofMillis(100))
 			.sendTimeout(Duration.ofSeconds(5))

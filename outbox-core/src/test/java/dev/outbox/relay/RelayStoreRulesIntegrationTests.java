@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * purging. The PostgreSQL plans are checked in {@link RelayStoreIntegrationTests}.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class RelayStoreRulesIntegrationTests {
 
 	private static final List<Integer> ALL = IntStream.range(0, RelayFixture.PARTITIONS).boxed().toList();
@@ -47,6 +47,9 @@ class RelayStoreRulesIntegrationTests {
 
 	@AfterEach
 	void tearDown() {
+		if (this.fixture == null) {
+			return; // skipped before the fixture: a server this machine does not have
+		}
 		this.fixture.close();
 	}
 

@@ -7,15 +7,16 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariDataSource;
 
 /**
- * A place of its own on a test server, on PostgreSQL ({@link TestPostgres}: a schema) or
- * MariaDB ({@link TestMariaDb}: a database), so that tests of the same behaviour run
- * against each server from one class.
+ * A place of its own on a test server, on PostgreSQL ({@link TestPostgres}: a schema),
+ * MariaDB ({@link TestMariaDb}: a database) or MySQL ({@link TestMySql}: a database, in
+ * Docker only), so that tests of the same behaviour run against each server from one
+ * class.
  */
 public interface TestDatabase {
 
 	/**
-	 * The server's product, as {@code outbox.database} names it: {@code postgresql} or
-	 * {@code mariadb}.
+	 * The server's product, as {@code outbox.database} names it: {@code postgresql},
+	 * {@code mariadb} or {@code mysql}.
 	 * @return the product
 	 */
 	String product();
@@ -84,13 +85,16 @@ public interface TestDatabase {
 
 	/**
 	 * A new, empty place on the server of a product.
-	 * @param product {@code postgresql} or {@code mariadb}
+	 * @param product {@code postgresql}, {@code mariadb} or {@code mysql}
 	 * @return the place
+	 * @throws org.opentest4j.TestAbortedException for {@code mysql} where Docker is not
+	 * available: the test is skipped with the reason
 	 */
 	static TestDatabase create(String product) {
 		return switch (product) {
 			case "postgresql" -> TestPostgres.newSchema();
 			case "mariadb" -> TestMariaDb.newDatabase();
+			case "mysql" -> TestMySql.newDatabase();
 			default -> throw new IllegalArgumentException("No test server for '" + product + "'");
 		};
 	}

@@ -58,7 +58,16 @@ public final class TestMariaDb {
 	 * @return a handle on a fresh database
 	 */
 	public static Database newDatabase() {
-		TestPostgres.Server s = server();
+		return newDatabase("mariadb", server());
+	}
+
+	/**
+	 * Create a new, empty database on a server of the MariaDB family.
+	 * @param product {@code mariadb} or {@code mysql}
+	 * @param s the server
+	 * @return a handle on a fresh database
+	 */
+	static Database newDatabase(String product, TestPostgres.Server s) {
 		String name = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
 		try (Connection connection = DriverManager.getConnection(s.url(), s.username(), s.password());
 				Statement statement = connection.createStatement()) {
@@ -67,7 +76,7 @@ public final class TestMariaDb {
 		catch (SQLException ex) {
 			throw new IllegalStateException("Could not create test database " + name + ": " + ex.getMessage(), ex);
 		}
-		return new Database(withDatabase(s.url(), name), s.username(), s.password(), name);
+		return new Database(product, withDatabase(s.url(), name), s.username(), s.password(), name);
 	}
 
 	private static String withDatabase(String serverUrl, String database) {
@@ -90,7 +99,10 @@ public final class TestMariaDb {
 				MariaDBContainer container = new MariaDBContainer("mariadb:10.11").withUsername("root")
 					.withPassword("outbox");
 				container.start();
-				return new TestPostgres.Server(withDatabase(container.getJdbcUrl(), ""), "root", "outbox");
+				// the server's URL, without the container's default database
+				return new TestPostgres.Server(
+						"jdbc:mariadb://" + container.getHost() + ":" + container.getMappedPort(3306) + "/", "root",
+						"outbox");
 			}
 			throw new IllegalStateException("""
 					MariaDB is not reachable at %s as user '%s' (%s).
@@ -104,18 +116,27 @@ public final class TestMariaDb {
 	}
 
 	/**
-	 * A database of its own on the test server.
+	 * A database of its own on the test server: MariaDB, or MySQL ({@link TestMySql}),
+	 * which share their migrations.
 	 *
+	 * @param product {@code mariadb} or {@code mysql}
 	 * @param url JDBC URL whose default database is {@code schema}
 	 * @param username the user name
 	 * @param password the password
 	 * @param schema the database name
 	 */
-	public record Database(String url, String username, String password, String schema) implements TestDatabase {
+	public record Database(String product, String url, String username, String password,
+			String schema) implements TestDatabase {
 
-		@Override
-		public String product() {
-			return "mariadb";
+		/**
+		 * A database of its own on the MariaDB test server.
+		 * @param url JDBC URL whose default database is {@code schema}
+		 * @param username the user name
+		 * @param password the password
+		 * @param schema the database name
+		 */
+		public Database(String url, String username, String password, String schema) {
+			this("mariadb", url, username, password, schema);
 		}
 
 		@Override

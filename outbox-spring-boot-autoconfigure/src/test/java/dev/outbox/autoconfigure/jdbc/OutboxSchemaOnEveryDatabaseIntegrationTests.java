@@ -44,7 +44,7 @@ import static org.awaitility.Awaitility.await;
  * started on every database delivers through Kafka, woken by this application's commits.
  */
 @ParameterizedClass(name = "{0}")
-@ValueSource(strings = { "postgresql", "mariadb" })
+@ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class OutboxSchemaOnEveryDatabaseIntegrationTests {
 
 	private static final List<TestDatabase> databases = new ArrayList<>();
