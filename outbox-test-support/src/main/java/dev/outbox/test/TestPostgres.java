@@ -188,9 +188,21 @@ public final class TestPostgres {
 		return matcher.matches() ? matcher.group(1) : null;
 	}
 
+	/** SQLSTATE {@code too_many_connections}. */
+	private static final String TOO_MANY_CONNECTIONS = "53300";
+
 	private static IllegalStateException notReachable(String url, String user, String password,
 			@Nullable String database, SQLException ex) {
 		String db = (database != null) ? database : "outbox_test";
+		if (TOO_MANY_CONNECTIONS.equals(ex.getSQLState())) {
+			return new IllegalStateException("""
+					PostgreSQL at %s runs but has no connection slot left (%s).
+					Other processes hold them (`select usename, application_name, count(*) from pg_stat_activity
+					group by 1, 2`): stop them, or raise the limit, e.g.
+					  psql -U postgres -c "alter system set max_connections = 200"
+					  pg_ctlcluster --skip-systemctl-redirect 15 main restart
+					""".formatted(url, ex.getMessage()), ex);
+		}
 		return new IllegalStateException("""
 				PostgreSQL is not reachable at %s as user '%s' (%s),
 				and the role and database could not be created through a superuser

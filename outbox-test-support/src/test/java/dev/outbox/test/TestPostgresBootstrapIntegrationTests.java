@@ -65,6 +65,20 @@ class TestPostgresBootstrapIntegrationTests {
 			.withMessageContaining("bash .ci/run");
 	}
 
+	@Test
+	void withoutAConnectionSlotSaysSoInsteadOfOfferingToCreateTheRole() throws Exception {
+		try (Connection connection = DriverManager.getConnection(adminUrl(), "postgres", "");
+				Statement statement = connection.createStatement()) {
+			statement.execute("create role " + this.name + " login password 'secret' connection limit 0");
+			statement.execute("create database " + this.name + " owner " + this.name);
+		}
+		assertThatIllegalStateException()
+			.isThrownBy(() -> TestPostgres.connectOrCreate(this.url, this.name, "secret", "postgres", ""))
+			.withMessageContaining("PostgreSQL at " + this.url + " runs but has no connection slot left")
+			.withMessageContaining("max_connections")
+			.withMessageNotContaining("create role");
+	}
+
 	private String adminUrl() {
 		return this.url.replaceFirst("/" + this.name, "/postgres");
 	}
