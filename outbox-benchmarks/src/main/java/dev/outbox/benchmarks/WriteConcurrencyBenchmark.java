@@ -40,7 +40,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * 64 writer threads, (a) the bare business transaction (one insert into a business table)
  * and (b) the same plus one outbox event (about 1 KB of JSON), measured in alternating
  * rounds; then (c) how long after a commit another session receives the notification that
- * wakes relays in other processes.
+ * wakes relays in other processes. The JVM CPU time per transaction (writers, notifier,
+ * JIT and GC together) tells the cost of {@code publish} in the JVM apart from the
+ * database's.
  * <p>
  * Options: {@code --threads 1,8,32,64}, {@code --seconds N} (per variant and round,
  * default 3), {@code --rounds N} (default 3), {@code --pool-size N} (default 34: one
@@ -141,9 +143,9 @@ final class WriteConcurrencyBenchmark {
 							+ "Hikari pool of %d shared by the writers%n%n",
 					new dev.outbox.json.JacksonPayloadSerializer().serialize(WriteBenchmark.payload(1)).length,
 					this.rounds, this.seconds, this.poolSize);
-			System.out.println(
-					"| writers | (a) tx/s | (b) tx/s | (b)/(a) | (a) p99 ms | (b) p99 ms | NOTIFYs/s during (b) |");
-			System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+			System.out.println("| writers | (a) tx/s | (b) tx/s | (b)/(a) | (a) p99 ms | (b) p99 ms "
+					+ "| (a) JVM CPU µs/tx | (b) JVM CPU µs/tx | NOTIFYs/s during (b) |");
+			System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 			// warm up: the JIT (slow to finish on a loaded machine), connections,
 			// server-side
 			// prepared statements
@@ -170,9 +172,10 @@ final class WriteConcurrencyBenchmark {
 						bare = bare.plus(measure(threads, this.seconds, false));
 					}
 				}
-				System.out.printf("| %d | %,.0f | %,.0f | %.2f | %.1f | %.1f | %,.0f |%n", threads, bare.perSecond(),
-						withEvent.perSecond(), withEvent.perSecond() / bare.perSecond(), bare.stats().p99() / 1000,
-						withEvent.stats().p99() / 1000, notifications / withEvent.seconds());
+				System.out.printf("| %d | %,.0f | %,.0f | %.2f | %.1f | %.1f | %.0f | %.0f | %,.0f |%n", threads,
+						bare.perSecond(), withEvent.perSecond(), withEvent.perSecond() / bare.perSecond(),
+						bare.stats().p99() / 1000, withEvent.stats().p99() / 1000, bare.cpuMicrosPerTransaction(),
+						withEvent.cpuMicrosPerTransaction(), notifications / withEvent.seconds());
 			}
 			System.out.printf("%nload average at end: %s%n", loadAverage());
 			wakeUpLatency(this.listener);
@@ -253,6 +256,7 @@ final class WriteConcurrencyBenchmark {
 				writer.start();
 			}
 			await(ready);
+			long cpuBefore = processCpuNanos();
 			long start = System.nanoTime();
 			deadline[0] = start + seconds * 1_000_000_000L;
 			go.countDown();
@@ -266,6 +270,7 @@ final class WriteConcurrencyBenchmark {
 				}
 			}
 			double elapsed = (System.nanoTime() - start) / 1e9;
+			long cpu = processCpuNanos() - cpuBefore;
 			int total = Arrays.stream(counts).sum();
 			long[] all = new long[total];
 			int offset = 0;
@@ -273,7 +278,7 @@ final class WriteConcurrencyBenchmark {
 				System.arraycopy(latencies[t], 0, all, offset, counts[t]);
 				offset += counts[t];
 			}
-			return new Result(total, elapsed, all);
+			return new Result(total, elapsed, cpu, all);
 		}
 
 		private void transaction(boolean withEvent) {
@@ -297,6 +302,15 @@ final class WriteConcurrencyBenchmark {
 			}
 		}
 
+		/**
+		 * CPU time of the whole JVM (writers, notifier, listener, JIT, GC), or 0 when the
+		 * JVM cannot tell.
+		 */
+		private static long processCpuNanos() {
+			return (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)
+					? Math.max(os.getProcessCpuTime(), 0) : 0;
+		}
+
 		private static String loadAverage() {
 			try {
 				return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
@@ -311,17 +325,23 @@ final class WriteConcurrencyBenchmark {
 	/**
 	 * Transactions measured in one or more runs of a variant.
 	 */
-	private record Result(long transactions, double seconds, long @Nullable [] nanos) {
+	private record Result(long transactions, double seconds, long cpuNanos, long @Nullable [] nanos) {
 
-		static final Result EMPTY = new Result(0, 0, null);
+		static final Result EMPTY = new Result(0, 0, 0, null);
 
 		Result plus(Result other) {
 			long[] merged = (this.nanos == null) ? other.nanos : concat(this.nanos, other.nanos);
-			return new Result(this.transactions + other.transactions, this.seconds + other.seconds, merged);
+			return new Result(this.transactions + other.transactions, this.seconds + other.seconds,
+					this.cpuNanos + other.cpuNanos, merged);
 		}
 
 		double perSecond() {
 			return this.transactions / this.seconds;
+		}
+
+		/** CPU time of the JVM per transaction, in microseconds. */
+		double cpuMicrosPerTransaction() {
+			return this.cpuNanos / 1000.0 / this.transactions;
 		}
 
 		Stats stats() {
