@@ -58,9 +58,8 @@ final class UuidV7Generator {
 
 	UUID next() {
 		long now = this.clock.millis();
-		// the counter's start in a new millisecond: its lower half, leaving the upper
-		// half
-		// for the ids within that millisecond
+		// the counter's start in a new millisecond: in its lower half, leaving the
+		// upper half for the ids within that millisecond
 		long seed = this.random.getAsLong() >>> (64 - (COUNTER_BITS - 1));
 		long previous;
 		long next;
