@@ -36,11 +36,12 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the {@code (status, partition_no, seq)} index, the subqueries joined by
  * {@code union all}, for those of the owned partitions only that hold a pending row; the
  * rows that survive the cuts are then read in full by primary key. The blocking probe
- * runs on the {@code (destination, message_key, status, seq)} index (migration V3);
- * expired rows are selected {@code for update skip locked}, then marked. Times are
- * {@code datetime(6)} in UTC, compared with {@code utc_timestamp(6)}, the database's
- * clock (evaluated once per statement). The transactions run at {@code read committed},
- * so a locking read takes no gap locks that would hold back the writers' inserts.
+ * runs on the {@code (destination, message_key, status, held, seq)} index (migration V4,
+ * {@code held} marks the pending rows that were retried or delayed); expired rows are
+ * selected {@code for update skip locked}, then marked. Times are {@code datetime(6)} in
+ * UTC, compared with {@code utc_timestamp(6)}, the database's clock (evaluated once per
+ * statement). The transactions run at {@code read committed}, so a locking read takes no
+ * gap locks that would hold back the writers' inserts.
  */
 final class MySqlRelayStore implements RelayStore {
 
@@ -88,10 +89,10 @@ final class MySqlRelayStore implements RelayStore {
 		// is skipped when an earlier row of its destination and key is parked, being
 		// retried, or delayed and not due; a row that was not delayed is due at once;
 		// expired rows are neither read nor block. The probe is split by status, so each
-		// part reads
-		// only the parked, or pending, rows of the key on (destination, message_key,
-		// status, seq), never its published or expired ones. The indexes are forced:
-		// the plans do not depend on statistics (a table that grew from empty).
+		// part reads only the parked, or the retried or delayed pending, rows of the key
+		// on (destination, message_key, status, held, seq) (migration V4), never its
+		// other pending, published or expired ones. The indexes are forced: the plans do
+		// not depend on statistics (a table that grew from empty).
 		String index = tables.eventTable();
 		this.expiringIndex = index + "_expiring_idx";
 		this.pendingIndex = index + "_pending_idx";
@@ -108,7 +109,7 @@ final class MySqlRelayStore implements RelayStore {
 				   and not exists (
 				     select 1 from %1$s b force index (%5$s_blocking_idx)
 				     where b.destination = e.destination and b.message_key = e.message_key and b.status = %2$s
-				       and b.seq < e.seq and (b.attempts > 0 or b.available_at > b.created_at)
+				       and b.held = 1 and b.seq < e.seq and (b.attempts > 0 or b.available_at > b.created_at)
 				       and (b.attempts > 0 or b.available_at > %4$s)
 				       and (b.expires_at is null or b.expires_at > %4$s))
 				 order by e.seq
