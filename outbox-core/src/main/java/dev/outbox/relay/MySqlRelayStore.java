@@ -34,13 +34,14 @@ import org.springframework.transaction.support.TransactionTemplate;
  * These databases have neither {@code lateral} (MariaDB), partial indexes, arrays nor
  * {@code update .. returning}: each owned partition is read by a subquery of its own on
  * the {@code (status, partition_no, seq)} index, the subqueries joined by
- * {@code union all}; the blocking probe runs on the {@code (destination, message_key,
- * status, seq)} index (migration V3); the byte bound counts the size the writer stores
- * with each row (migration V4), so only admitted rows' payloads are read; expired rows
- * are selected {@code for update skip locked}, then marked. Times are {@code datetime(6)}
- * in UTC, compared with {@code utc_timestamp(6)}, the database's clock (evaluated once
- * per statement). The transactions run at {@code read committed}, so a locking read takes
- * no gap locks that would hold back the writers' inserts.
+ * {@code union all}, for those of the owned partitions only that hold a pending row; the
+ * rows that survive the cuts are then read in full by primary key. The blocking probe
+ * runs on the {@code (destination, message_key, status, held, seq)} index (migration V5,
+ * {@code held} marks the pending rows that were retried or delayed); expired rows are
+ * selected {@code for update skip locked}, then marked. Times are {@code datetime(6)} in
+ * UTC, compared with {@code utc_timestamp(6)}, the database's clock (evaluated once per
+ * statement). The transactions run at {@code read committed}, so a locking read takes no
+ * gap locks that would hold back the writers' inserts.
  */
 final class MySqlRelayStore implements RelayStore {
 
@@ -68,6 +69,8 @@ final class MySqlRelayStore implements RelayStore {
 
 	private final String expiringIndex;
 
+	private final String pendingIndex;
+
 	private final String purgeSql;
 
 	private final String purgeExpiredSql;
@@ -80,16 +83,20 @@ final class MySqlRelayStore implements RelayStore {
 		this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
 		this.events = tables.qualifiedEventTable();
-		// One partition's due rows, by its own scan of the pending index in seq order,
-		// bounded per partition. The rules are JdbcRelayStore's: a candidate is skipped
-		// when an earlier row of its destination and key is parked, being retried, or
-		// delayed and not due; a row that was not delayed is due at once; expired rows
-		// are neither read nor block. The probe is split by status, so each part reads
-		// only the parked, or pending, rows of the key on (destination, message_key,
-		// status, seq), never its published or expired ones. The indexes are forced:
-		// the plans do not depend on statistics (a table that grew from empty).
+		// One partition's due rows (their seq and the size the writer stored, migration
+		// V4: no payload is read or carried, so the union and the sorts above it stay
+		// small, in memory), by its own scan of the pending index in
+		// seq order, bounded per partition. The rules are JdbcRelayStore's: a candidate
+		// is skipped when an earlier row of its destination and key is parked, being
+		// retried, or delayed and not due; a row that was not delayed is due at once;
+		// expired rows are neither read nor block. The probe is split by status, so each
+		// part reads only the parked, or the retried or delayed pending, rows of the key
+		// on (destination, message_key, status, held, seq) (migration V5), never its
+		// other pending, published or expired ones. The indexes are forced: the plans do
+		// not depend on statistics (a table that grew from empty).
 		String index = tables.eventTable();
 		this.expiringIndex = index + "_expiring_idx";
+		this.pendingIndex = index + "_pending_idx";
 		this.partitionSql = """
 				(select e.seq, e.size_bytes as size
 				 from %1$s e force index (%5$s_pending_idx)
@@ -103,7 +110,7 @@ final class MySqlRelayStore implements RelayStore {
 				   and not exists (
 				     select 1 from %1$s b force index (%5$s_blocking_idx)
 				     where b.destination = e.destination and b.message_key = e.message_key and b.status = %2$s
-				       and b.seq < e.seq and (b.attempts > 0 or b.available_at > b.created_at)
+				       and b.held = 1 and b.seq < e.seq and (b.attempts > 0 or b.available_at > b.created_at)
 				       and (b.attempts > 0 or b.available_at > %4$s)
 				       and (b.expires_at is null or b.expires_at > %4$s))
 				 order by e.seq
@@ -126,39 +133,73 @@ final class MySqlRelayStore implements RelayStore {
 		}
 		return inTransaction(() -> {
 			List<ExpiredEvent> expired = expire(partitions, limit);
+			List<Integer> pending = withPendingRows(partitions);
+			if (pending.isEmpty()) {
+				return new Fetched(List.of(), 0, expired, expired.size() >= limit);
+			}
 			int[] read = new int[1];
-			List<ClaimedEvent> events = this.jdbc.query(fetchSql(partitions.size()), (rs, row) -> {
+			List<ClaimedEvent> events = this.jdbc.query(fetchSql(pending.size()), (rs, row) -> {
 				read[0] = rs.getInt(17);
 				return map(rs);
-			}, fetchArgs(partitions, perPartition, limit, maxBytes));
+			}, fetchArgs(pending, perPartition, limit, maxBytes));
 			return new Fetched(events, events.isEmpty() ? 0 : read[0], expired, expired.size() >= limit);
 		});
+	}
+
+	/**
+	 * The given partitions that hold a pending row, due or not: one look-up of the
+	 * partition's first entry in the pending index each, so that the fetch reads only
+	 * those (a relay that owns many partitions, of which few hold rows, would otherwise
+	 * read each of them by a subquery of its own).
+	 */
+	private List<Integer> withPendingRows(Collection<Integer> partitions) {
+		return this.jdbc.queryForList(withPendingRowsSql(partitions.size()), Integer.class, partitions.toArray());
+	}
+
+	/**
+	 * The probe of the given number of partitions: the partition numbers as rows of a
+	 * {@code union all}, each with a scalar subquery that reads at most one index entry
+	 * (a scalar subquery is never turned into a join that would scan the index).
+	 */
+	String withPendingRowsSql(int partitionCount) {
+		String numbers = "select ? as partition_no" + " union all select ?".repeat(partitionCount - 1);
+		return """
+				select p.partition_no
+				from (select n.partition_no,
+				             (select e.seq from %s e force index (%s) where e.status = %s and e.partition_no = n.partition_no
+				              limit 1) as head
+				      from (%s) n) p
+				where p.head is not null
+				"""
+			.formatted(this.events, this.pendingIndex, PENDING, numbers);
 	}
 
 	/**
 	 * The fetch of the given number of partitions: the per-partition subqueries, cut in
 	 * seq order to the limit, then where the payloads and headers reach the byte bound
 	 * (always admitting one row); column 17 tells how many rows were read before that
-	 * cut. The cut works on seq and the stored size only (migration V4), and the rows are
-	 * read by seq after it: no payload beyond the bound is read, and the derived tables,
-	 * which these databases materialize (on disk once they hold blobs), never hold one.
+	 * cut. Only the rows that survive the cuts are read in full, by primary key: the
+	 * subqueries carry no payload, which would put every intermediate result in a
+	 * temporary table on disk (a blob column cannot be held in memory there). The join
+	 * order is forced (the cut rows first, then one primary key look-up each), so the
+	 * final sort is of the cut rows alone, before the join.
 	 */
 	String fetchSql(int partitionCount) {
 		String union = String.join("\nunion all\n", Collections.nCopies(partitionCount, this.partitionSql));
 		return """
-				select %1$s, c.size, c.fetched
+				select straight_join %s, c.size, c.fetched
 				from (
 				  select f.seq, f.size, sum(f.size) over (order by f.seq rows unbounded preceding) - f.size as before_size,
 				         count(*) over () as fetched
 				  from (select u.seq, u.size from (
-				%3$s
+				%s
 				  ) u order by u.seq limit ?) f
 				) c
-				straight_join %2$s e on e.seq = c.seq
+				join %s e on e.seq = c.seq
 				where c.before_size < ?
 				order by c.seq
 				"""
-			.formatted(COLUMNS, this.events, union);
+			.formatted(COLUMNS, union, this.events);
 	}
 
 	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
