@@ -58,6 +58,9 @@ final class OutcomeRecorder {
 
 	private final OutboxRelayListener listener;
 
+	/** Held while the listener is called: one call at a time. */
+	private final Object listenerMonitor = new Object();
+
 	private final FailureWarnings failureWarnings;
 
 	private final RetryTemplate storeRetry;
@@ -346,7 +349,7 @@ final class OutcomeRecorder {
 	 * background recording, failures from the relay thread).
 	 */
 	private void notifyListener(Runnable call) {
-		synchronized (this.listener) {
+		synchronized (this.listenerMonitor) {
 			try {
 				call.run();
 			}
