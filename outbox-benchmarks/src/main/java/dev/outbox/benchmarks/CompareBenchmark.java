@@ -58,6 +58,9 @@ final class CompareBenchmark {
 				System.out.printf("round %d of %d: %s%n", round, options.rounds(),
 						String.join(", ", order.stream().map(PeerProcess::id).toList()));
 				for (Workload workload : Workload.ALL) {
+					if (!options.workloads().contains(workload.name())) {
+						continue;
+					}
 					for (PeerProcess peer : order) {
 						report.add(peer.id(), peer.run(workload.name(), round));
 					}

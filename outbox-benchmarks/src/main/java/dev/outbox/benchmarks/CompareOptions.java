@@ -14,7 +14,9 @@ import java.util.List;
  * {@code --write-seconds S} (3) for concurrent writes, {@code --events N} (20000) and
  * {@code --keys N} (1000) for the backlog drain, {@code --rate R} (500) and
  * {@code --seconds S} (10) for the commit-to-consumer latency, {@code --probe-events N}
- * (2000) for the per-key order probe, {@code --peers outbox,modulith,namastack}.
+ * (2000) for the per-key order probe, {@code --peers outbox,modulith,namastack},
+ * {@code --workloads write-overhead,latency,...} (all, see {@link Workload#ALL}; for
+ * example {@code --workloads latency} measures only the commit-to-consumer latency).
  *
  * @param rounds interleaved rounds, each running every workload on every peer
  * @param transactions measured transactions per write-overhead variant
@@ -26,9 +28,11 @@ import java.util.List;
  * @param seconds seconds of the latency workload
  * @param probeEvents events of the per-key order probe
  * @param peers the peers to run, by id
+ * @param workloads the workloads each round runs, by name, in {@link Workload#ALL}'s
+ * order
  */
 record CompareOptions(int rounds, int transactions, int[] writers, int writeSeconds, int events, int keys, int rate,
-		int seconds, int probeEvents, List<String> peers) {
+		int seconds, int probeEvents, List<String> peers, List<String> workloads) {
 
 	/**
 	 * The peers, in the order of the table's columns.
@@ -45,6 +49,13 @@ record CompareOptions(int rounds, int transactions, int[] writers, int writeSeco
 			if (!ALL_PEERS.contains(peer)) {
 				throw new IllegalArgumentException(
 						"compare: unknown peer '" + peer + "' in --peers; choose from " + String.join(",", ALL_PEERS));
+			}
+		}
+		List<String> names = Workload.ALL.stream().map(Workload::name).toList();
+		for (String workload : workloads) {
+			if (!names.contains(workload)) {
+				throw new IllegalArgumentException("compare: unknown workload '" + workload
+						+ "' in --workloads; choose from " + String.join(",", names));
 			}
 		}
 	}
@@ -65,7 +76,10 @@ record CompareOptions(int rounds, int transactions, int[] writers, int writeSeco
 				Benchmarks.intOption(args, "--rate", quick ? 100 : 500),
 				Benchmarks.intOption(args, "--seconds", quick ? 2 : 10),
 				Benchmarks.intOption(args, "--probe-events", quick ? 200 : 2000),
-				List.of(stringOption(args, "--peers", String.join(",", ALL_PEERS)).split(",")));
+				List.of(stringOption(args, "--peers", String.join(",", ALL_PEERS)).split(",")),
+				List.of(stringOption(args, "--workloads",
+						String.join(",", Workload.ALL.stream().map(Workload::name).toList()))
+					.split(",")));
 	}
 
 	/**
@@ -86,6 +100,8 @@ record CompareOptions(int rounds, int transactions, int[] writers, int writeSeco
 		add(args, "--probe-events", this.probeEvents);
 		args.add("--peers");
 		args.add(String.join(",", this.peers));
+		args.add("--workloads");
+		args.add(String.join(",", this.workloads));
 		return args.toArray(String[]::new);
 	}
 

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.LongFunction;
 
 import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
@@ -65,9 +66,19 @@ final class BatchClaimer {
 	 * @return the batch, empty when no partition is sendable or no event is due
 	 */
 	Claim claim() {
+		return claim(Set.of());
+	}
+
+	/**
+	 * Read the next batch of due events of the sendable partitions, leaving out the given
+	 * events (confirmed, not yet marked published).
+	 * @param unrecorded the events to leave out
+	 * @return the batch, empty when no partition is sendable or no event is due
+	 */
+	Claim claim(Set<UUID> unrecorded) {
 		Set<Integer> partitions = sendablePartitions();
 		if (partitions.isEmpty()) {
-			return new Claim(List.of(), false, List.of());
+			return new Claim(List.of(), false, List.of(), false);
 		}
 		// each partition's fair share of the batch (twice, for skew), or up to the whole
 		// batch while the work sits in few partitions (a hot key)
@@ -75,17 +86,32 @@ final class BatchClaimer {
 				: Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
 		RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
 		List<ClaimedEvent> batch = fetched.events();
+		if (!unrecorded.isEmpty()) {
+			List<ClaimedEvent> fresh = batch.stream()
+				.filter((event) -> !unrecorded.contains(event.message().id()))
+				.toList();
+			if (fresh.size() < batch.size()) {
+				// read again once they are marked, unless other events are due now
+				Claim claim = claimOf(fetched, perPartition);
+				return new Claim(fresh, claim.moreWaiting(), claim.expired(), fresh.isEmpty());
+			}
+		}
+		return claimOf(fetched, perPartition);
+	}
+
+	private Claim claimOf(RelayStore.Fetched fetched, int perPartition) {
+		List<ClaimedEvent> batch = fetched.events();
 		if (batch.isEmpty()) {
-			return new Claim(batch, fetched.moreExpired(), fetched.expired());
+			return new Claim(batch, fetched.moreExpired(), fetched.expired(), false);
 		}
 		if (batch.size() >= this.batchSize || fetched.cutByBytes() || fetched.moreExpired()) {
-			return new Claim(batch, true, fetched.expired());
+			return new Claim(batch, true, fetched.expired(), false);
 		}
 		// a partition that filled its share may hold more
 		Map<Integer, Integer> perPartitionCounts = new HashMap<>();
 		batch.forEach((event) -> perPartitionCounts.merge(event.partition(), 1, Integer::sum));
 		this.skewed = perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition);
-		return new Claim(batch, this.skewed, fetched.expired());
+		return new Claim(batch, this.skewed, fetched.expired(), false);
 	}
 
 	/**
@@ -96,8 +122,10 @@ final class BatchClaimer {
 	 * cut by the byte bound, a partition filled its share, or more expired events wait to
 	 * be marked)
 	 * @param expired the events the store marked expired before reading the batch
+	 * @param onlyUnrecorded whether every event read was left out as confirmed and not
+	 * yet marked published
 	 */
-	record Claim(List<ClaimedEvent> events, boolean moreWaiting, List<ExpiredEvent> expired) {
+	record Claim(List<ClaimedEvent> events, boolean moreWaiting, List<ExpiredEvent> expired, boolean onlyUnrecorded) {
 	}
 
 }

@@ -1,5 +1,6 @@
 package dev.outbox.relay;
 
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -24,7 +25,9 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.jdbc.core.ArgumentPreparedStatementSetter;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.PreparedStatementCallback;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -83,6 +86,15 @@ final class JdbcRelayStore implements RelayStore {
 	final String purgeSql;
 
 	final String purgeExpiredSql;
+
+	/**
+	 * {@link #PIN_PLANS}, {@link #expireSql} and {@link #fetchSql} as one string: the
+	 * driver sends its statements in one go (with the transaction's {@code begin}), so a
+	 * fetch costs two round trips (this and the commit) rather than four. The settings
+	 * apply to the statements after them: each is planned when it is bound, after the
+	 * ones before it ran.
+	 */
+	final String pinnedFetchSql;
 
 	JdbcRelayStore(DataSource dataSource, OutboxTables tables) {
 		this.jdbc = new JdbcTemplate(dataSource);
@@ -171,6 +183,7 @@ final class JdbcRelayStore implements RelayStore {
 		this.purgeExpiredSql = "delete from " + events + " where id in (select id from " + events + " where status = "
 				+ EXPIRED + " and expires_at < now() - ? * interval '1 millisecond'"
 				+ " order by expires_at limit ? for update skip locked)";
+		this.pinnedFetchSql = PIN_PLANS + ";\n" + this.expireSql + ";\n" + this.fetchSql;
 	}
 
 	/**
@@ -187,16 +200,49 @@ final class JdbcRelayStore implements RelayStore {
 	 */
 	@Override
 	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
-		return pinned(() -> {
-			List<ExpiredEvent> expired = this.jdbc.query(this.expireSql, (rs, row) -> expired(rs),
-					expireArgs(partitions, limit));
-			int[] read = new int[1];
-			List<ClaimedEvent> events = this.jdbc.query(this.fetchSql, (rs, row) -> {
-				read[0] = rs.getInt(15);
-				return map(rs);
-			}, fetchArgs(partitions, perPartition, limit, maxBytes));
-			return new Fetched(events, events.isEmpty() ? 0 : read[0], expired, expired.size() >= limit);
-		});
+		Object[] expireArgs = expireArgs(partitions, limit);
+		Object[] fetchArgs = fetchArgs(partitions, perPartition, limit, maxBytes);
+		Object[] args = new Object[expireArgs.length + fetchArgs.length];
+		System.arraycopy(expireArgs, 0, args, 0, expireArgs.length);
+		System.arraycopy(fetchArgs, 0, args, expireArgs.length, fetchArgs.length);
+		return this.transactions.execute(
+				(status) -> this.jdbc.execute(this.pinnedFetchSql, (PreparedStatementCallback<Fetched>) (statement) -> {
+					new ArgumentPreparedStatementSetter(args).setValues(statement);
+					return fetched(statement, limit);
+				}));
+	}
+
+	/**
+	 * Run the pinned fetch and read its two result sets: the expired events, then the
+	 * fetched ones (the settings before them have update counts, no result set).
+	 */
+	private static Fetched fetched(PreparedStatement statement, int limit) throws SQLException {
+		List<ExpiredEvent> expired = new ArrayList<>();
+		List<ClaimedEvent> events = new ArrayList<>();
+		int read = 0;
+		int resultSets = 0;
+		boolean isResultSet = statement.execute();
+		while (isResultSet || statement.getUpdateCount() != -1) {
+			if (isResultSet) {
+				try (ResultSet rs = statement.getResultSet()) {
+					while (rs.next()) {
+						if (resultSets == 0) {
+							expired.add(expired(rs));
+						}
+						else {
+							read = rs.getInt(15);
+							events.add(map(rs));
+						}
+					}
+				}
+				resultSets++;
+			}
+			isResultSet = statement.getMoreResults();
+		}
+		if (resultSets != 2) {
+			throw new IllegalStateException("The pinned fetch returned " + resultSets + " result sets, not 2");
+		}
+		return new Fetched(events, events.isEmpty() ? 0 : read, expired, expired.size() >= limit);
 	}
 
 	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {

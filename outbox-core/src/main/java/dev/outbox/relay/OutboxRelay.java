@@ -130,13 +130,15 @@ public final class OutboxRelay {
 		this.database = (builder.database != null) ? builder.database : OutboxDatabase.of(builder.dataSource);
 		RelayStore store = this.database.isMySqlFamily() ? new MySqlRelayStore(builder.dataSource, builder.tables)
 				: new JdbcRelayStore(builder.dataSource, builder.tables);
-		this.leases = new PartitionLeases(LeaseStatements.of(this.database, builder.dataSource, builder.tables),
-				this.settings.instanceId, this.settings.partitions, this.settings.leaseDuration, this.batchLock);
-		this.claimer = new BatchClaimer(store, this.leases::ownedUntil, this.settings);
-		this.delivery = new OrderedDelivery(this.settings.routes, this.settings.sendTimeout, builder.clock);
 		this.recorder = new OutcomeRecorder(store, this.settings, builder.clock, builder.random, builder.listener,
 				OutcomeRecorder.storeRetry());
-		this.loop = new RelayLoop(this::relayOnce, this::giveUp, this.settings);
+		// a partition is released only once its confirmed events are marked published
+		this.leases = new PartitionLeases(LeaseStatements.of(this.database, builder.dataSource, builder.tables),
+				this.settings.instanceId, this.settings.partitions, this.settings.leaseDuration, this.batchLock,
+				this.recorder::awaitRecorded);
+		this.claimer = new BatchClaimer(store, this.leases::ownedUntil, this.settings);
+		this.delivery = new OrderedDelivery(this.settings.routes, this.settings.sendTimeout, builder.clock);
+		this.loop = new RelayLoop(() -> relayOnce(true), this::giveUp, this.settings);
 		this.housekeeping = new RelayHousekeeping(store, this.leases, this.claimer::sendablePartitions,
 				this.loop::wakeUp, this.settings);
 	}
@@ -207,6 +209,7 @@ public final class OutboxRelay {
 			}
 			if (idle) {
 				try {
+					this.recorder.awaitRecorded();
 					this.leases.releaseAll();
 				}
 				catch (RuntimeException ex) {
@@ -301,19 +304,42 @@ public final class OutboxRelay {
 	 * Run one pass of the pipeline now on the calling thread, whether or not the relay is
 	 * started (partitions must be owned, so after {@link #start()} or for tests): claim a
 	 * batch ({@link BatchClaimer}), deliver it in key order ({@link OrderedDelivery}) and
-	 * record the outcome ({@link OutcomeRecorder}).
+	 * record the outcome ({@link OutcomeRecorder}), all of it before returning.
 	 * @return how many events were claimed, and whether more are waiting
 	 */
 	RelayPass relayOnce() {
+		return relayOnce(false);
+	}
+
+	/**
+	 * Run one pass of the pipeline. The relay thread records the confirmed events
+	 * concurrently with its next pass, which leaves them out of its fetch until they are
+	 * marked (failures are always recorded before the next fetch); see
+	 * {@link OutcomeRecorder#recordConcurrently}.
+	 */
+	private RelayPass relayOnce(boolean recordConcurrently) {
 		this.batchLock.lock();
 		try {
-			BatchClaimer.Claim claim = this.claimer.claim();
+			BatchClaimer.Claim claim = this.claimer.claim(this.recorder.unrecorded());
 			this.recorder.recordExpired(claim.expired());
 			if (claim.events().isEmpty()) {
+				if (claim.onlyUnrecorded()) {
+					// due events are being marked: read again once they are
+					this.recorder.awaitRecorded();
+					return new RelayPass(0, true);
+				}
+				if (!recordConcurrently) {
+					this.recorder.awaitRecorded();
+				}
 				return claim.moreWaiting() ? new RelayPass(0, true) : RelayPass.IDLE;
 			}
 			DeliveryOutcome outcome = this.delivery.deliver(claim.events());
-			this.recorder.record(outcome);
+			if (recordConcurrently) {
+				this.recorder.recordConcurrently(outcome);
+			}
+			else {
+				this.recorder.record(outcome);
+			}
 			return new RelayPass(claim.events().size(), claim.moreWaiting() || outcome.anyLeftOver());
 		}
 		finally {
@@ -334,6 +360,7 @@ public final class OutboxRelay {
 				+ " gives up: it releases its partitions so that other instances relay them, and relays nothing more until restarted",
 				cause);
 		try {
+			this.recorder.awaitRecorded();
 			this.leases.releaseAll();
 		}
 		catch (Throwable ex) {

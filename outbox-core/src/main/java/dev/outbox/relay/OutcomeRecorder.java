@@ -3,11 +3,18 @@ package dev.outbox.relay;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 
 import dev.outbox.spi.NotAttemptedException;
@@ -51,9 +58,30 @@ final class OutcomeRecorder {
 
 	private final OutboxRelayListener listener;
 
+	/** Held while the listener is called: one call at a time. */
+	private final Object listenerMonitor = new Object();
+
 	private final FailureWarnings failureWarnings;
 
 	private final RetryTemplate storeRetry;
+
+	/**
+	 * Runs the recording of confirmed events in the background, one batch at a time; its
+	 * thread ends when idle.
+	 */
+	private final ThreadPoolExecutor recordingExecutor;
+
+	/**
+	 * The confirmed events being marked published in the background, if any: at most one
+	 * batch. Written under the relay's batch lock.
+	 */
+	private volatile @Nullable Recording inFlight;
+
+	/**
+	 * The events being marked in the background that the pass in flight's fetch left out,
+	 * if any. Used under the relay's batch lock.
+	 */
+	private @Nullable Recording leftOut;
 
 	OutcomeRecorder(RelayStore store, RelaySettings settings, Clock clock, DoubleSupplier random,
 			OutboxRelayListener listener, RetryTemplate storeRetry) {
@@ -66,6 +94,12 @@ final class OutcomeRecorder {
 		this.listener = listener;
 		this.failureWarnings = new FailureWarnings(clock, FAILURE_WARNING_INTERVAL);
 		this.storeRetry = storeRetry;
+		this.recordingExecutor = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+				(runnable) -> {
+					Thread thread = new Thread(runnable, "outbox-relay-record");
+					thread.setDaemon(true);
+					return thread;
+				});
 	}
 
 	/**
@@ -89,12 +123,103 @@ final class OutcomeRecorder {
 	 * @param outcome the outcome
 	 */
 	void record(DeliveryOutcome outcome) {
+		awaitRecorded();
+		boolean leftOutMarked = leftOutMarked();
 		if (!outcome.confirmed().isEmpty()) {
-			markPublished(outcome);
+			if (leftOutMarked) {
+				markPublished(outcome);
+			}
+			else {
+				notMarkedAfterFailure(outcome.confirmed().size());
+			}
 		}
 		if (!outcome.failed().isEmpty()) {
 			markFailed(outcome.failed());
 		}
+	}
+
+	/**
+	 * Record what became of a batch, marking its confirmed events published in the
+	 * background: the failures are recorded before this returns (so the next fetch sees
+	 * them and keeps their keys blocked), the confirmed events once the marking of the
+	 * batch before has ended. Until they are marked, {@link #unrecorded()} names them, so
+	 * that the next fetch leaves them out. If the marking of the events the fetch of this
+	 * batch left out failed, the confirmed events of this batch are not marked either:
+	 * both are sent again, in their order (duplicates, never a reordering).
+	 * @param outcome the outcome
+	 */
+	void recordConcurrently(DeliveryOutcome outcome) {
+		if (!outcome.failed().isEmpty()) {
+			markFailed(outcome.failed());
+		}
+		awaitRecorded();
+		boolean leftOutMarked = leftOutMarked();
+		if (outcome.confirmed().isEmpty()) {
+			return;
+		}
+		if (!leftOutMarked) {
+			notMarkedAfterFailure(outcome.confirmed().size());
+			return;
+		}
+		Set<UUID> ids = new HashSet<>();
+		outcome.confirmed().forEach((event) -> ids.add(event.message().id()));
+		CompletableFuture<Boolean> marked;
+		try {
+			marked = CompletableFuture.supplyAsync(() -> markPublished(outcome), this.recordingExecutor);
+		}
+		catch (RejectedExecutionException ex) {
+			markPublished(outcome);
+			return;
+		}
+		this.inFlight = new Recording(ids, marked);
+	}
+
+	/**
+	 * The confirmed events still being marked published in the background, to leave out
+	 * of the fetch that follows: call right before it. Events marked once this returns
+	 * are committed before the fetch starts, so it does not read them; events named here
+	 * may be read.
+	 * @return their ids, empty if none
+	 */
+	Set<UUID> unrecorded() {
+		Recording recording = this.inFlight;
+		if (recording == null || recording.marked().isDone()) {
+			this.leftOut = null;
+			return Set.of();
+		}
+		this.leftOut = recording;
+		return recording.ids();
+	}
+
+	/**
+	 * Wait until the confirmed events marked in the background, if any, are recorded (or
+	 * their marking failed: they will be sent again).
+	 */
+	void awaitRecorded() {
+		Recording recording = this.inFlight;
+		if (recording != null) {
+			succeeded(recording);
+			this.inFlight = null;
+		}
+	}
+
+	/**
+	 * Whether the events the last fetch left out, if any, were marked published.
+	 */
+	private boolean leftOutMarked() {
+		Recording recording = this.leftOut;
+		this.leftOut = null;
+		return recording == null || succeeded(recording);
+	}
+
+	private static boolean succeeded(Recording recording) {
+		return recording.marked().handle((marked, ex) -> ex == null && Boolean.TRUE.equals(marked)).join();
+	}
+
+	private void notMarkedAfterFailure(int count) {
+		logger.error("Outbox relay " + this.instanceId + " did not mark " + count
+				+ " confirmed events as published because the marking of the events before them failed; they will be"
+				+ " sent again after those (duplicates), in their order");
 	}
 
 	/**
@@ -105,7 +230,7 @@ final class OutcomeRecorder {
 		ExpiryReport.report(expired, this.listener, this.instanceId);
 	}
 
-	private void markPublished(DeliveryOutcome outcome) {
+	private boolean markPublished(DeliveryOutcome outcome) {
 		List<ClaimedEvent> confirmed = outcome.confirmed();
 		List<UUID> ids = confirmed.stream().map((event) -> event.message().id()).toList();
 		try {
@@ -116,10 +241,11 @@ final class OutcomeRecorder {
 					"Outbox relay " + this.instanceId + " could not mark " + ids.size()
 							+ " confirmed events as published; they will be sent again (duplicates)",
 					ex.getLastException());
-			return;
+			return false;
 		}
 		notifyListener(() -> this.listener.onPublished(confirmed.stream().map(ClaimedEvent::message).toList(),
 				outcome.confirmedAt()));
+		return true;
 	}
 
 	private void markFailed(List<DeliveryOutcome.FailedDelivery> failed) {
@@ -218,13 +344,28 @@ final class OutcomeRecorder {
 		}
 	}
 
+	/**
+	 * Call the listener, one call at a time (confirmed events are reported from the
+	 * background recording, failures from the relay thread).
+	 */
 	private void notifyListener(Runnable call) {
-		try {
-			call.run();
+		synchronized (this.listenerMonitor) {
+			try {
+				call.run();
+			}
+			catch (RuntimeException ex) {
+				logger.warn("Outbox relay listener failed", ex);
+			}
 		}
-		catch (RuntimeException ex) {
-			logger.warn("Outbox relay listener failed", ex);
-		}
+	}
+
+	/**
+	 * Confirmed events being marked published in the background.
+	 *
+	 * @param ids their ids
+	 * @param marked completes with whether they were marked
+	 */
+	private record Recording(Set<UUID> ids, CompletableFuture<Boolean> marked) {
 	}
 
 	/**

@@ -42,6 +42,8 @@ final class PartitionLeases {
 
 	private final Lock batchLock;
 
+	private final Runnable beforeRelease;
+
 	/**
 	 * Owned partitions and the {@link System#nanoTime()} until which their lease is valid
 	 * locally.
@@ -52,8 +54,9 @@ final class PartitionLeases {
 	private boolean closed;
 
 	PartitionLeases(LeaseStatements statements, String instanceId, int partitions, Duration leaseDuration,
-			Lock batchLock) {
+			Lock batchLock, Runnable beforeRelease) {
 		this.statements = statements;
+		this.beforeRelease = beforeRelease;
 		this.instanceId = instanceId;
 		this.partitions = partitions;
 		this.leaseDuration = leaseDuration;
@@ -103,13 +106,15 @@ final class PartitionLeases {
 	}
 
 	/**
-	 * Release some partitions, waiting for a batch in flight to finish first so no other
-	 * instance sends the same rows concurrently.
+	 * Release some partitions, waiting for a batch in flight to finish first, and for its
+	 * confirmed events to be marked published ({@code beforeRelease}), so no other
+	 * instance sends the same rows concurrently or again.
 	 * @param partitionsToRelease the partitions
 	 */
 	private void release(List<Integer> partitionsToRelease) {
 		this.batchLock.lock();
 		try {
+			this.beforeRelease.run();
 			partitionsToRelease.forEach(this.owned::remove);
 			this.statements.release(this.instanceId, partitionsToRelease);
 			if (logger.isDebugEnabled()) {

@@ -5,8 +5,10 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Told by the relay what happened to the events it sent, for metrics and logs. Called on
- * the relay thread after the outcome is stored: implementations must return quickly and
+ * Told by the relay what happened to the events it sent, for metrics and logs. Called by
+ * the relay's threads after the outcome is stored, one call at a time
+ * ({@link #onPublished} by the thread that marks confirmed events published in the
+ * background, the others by the relay thread): implementations must return quickly and
  * never throw. Every method does nothing by default.
  */
 public interface OutboxRelayListener {

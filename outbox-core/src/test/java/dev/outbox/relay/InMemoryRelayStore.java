@@ -30,6 +30,14 @@ final class InMemoryRelayStore implements RelayStore {
 
 	private long nextSeq = 1;
 
+	/** Runs at the start of each {@link #markPublished}, on the marking thread. */
+	volatile Runnable beforeMarkPublished = () -> {
+	};
+
+	/** Runs at the end of each {@link #fetch}. */
+	volatile Runnable afterFetch = () -> {
+	};
+
 	InMemoryRelayStore(Clock clock) {
 		this.clock = clock;
 	}
@@ -64,6 +72,12 @@ final class InMemoryRelayStore implements RelayStore {
 
 	@Override
 	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+		Fetched fetched = read(partitions, perPartition, limit, maxBytes);
+		this.afterFetch.run();
+		return fetched;
+	}
+
+	private Fetched read(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
 		Instant now = this.clock.instant();
 		Map<Integer, Integer> readPerPartition = new HashMap<>();
 		List<Row> candidates = new ArrayList<>();
@@ -108,6 +122,7 @@ final class InMemoryRelayStore implements RelayStore {
 
 	@Override
 	public int markPublished(Collection<UUID> ids, boolean delete) {
+		this.beforeMarkPublished.run();
 		int count = 0;
 		for (UUID id : ids) {
 			Optional<Row> row = find(id).filter((r) -> r.status == OutboxStatus.PENDING);

@@ -124,6 +124,50 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 	}
 
 	@Test
+	void confirmedEventsWhoseMarkingFailsAreSentAgainAfterTheEventsOfTheirKeySentMeanwhile() throws Exception {
+		// the relay marks confirmed events published in the background while it fetches
+		// and sends the next batch, leaving the unmarked ones out of that fetch; here the
+		// database refuses to delete the confirmed rows until the test lets it
+		String events = this.fixture.tables.qualifiedEventTable();
+		JdbcTemplate jdbc = this.fixture.jdbc;
+		started(this.fixture.relay().sender(sender()));
+		// the topic exists and the consumer reads it before the refusal starts
+		UUID warmUp = this.fixture.insert(this.topic, "key-w", "warm-up");
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.fixture.status(warmUp).equals("DELETED"));
+		await().atMost(Duration.ofSeconds(30)).until(() -> ids(this.client.poll()).contains(warmUp.toString()));
+		jdbc.execute("create table " + events + "_refuse (refuse int)");
+		jdbc.execute("insert into " + events + "_refuse values (1)");
+		// a sequence counts the refusals: it is not rolled back with the delete
+		jdbc.execute("create sequence " + events + "_refused");
+		jdbc.execute("create function " + events + "_refuse() returns trigger language plpgsql as $$ begin"
+				+ " if exists (select 1 from " + events + "_refuse) then perform nextval('" + events + "_refused');"
+				+ " raise exception 'refused by the test'; end if; return old; end $$");
+		jdbc.execute("create trigger refuse_delete before delete on " + events + " for each row execute function "
+				+ events + "_refuse()");
+		UUID first = this.fixture.insert(this.topic, "key-m", "first");
+		await().atMost(Duration.ofSeconds(30)).until(() -> ids(this.client.poll()).contains(first.toString()));
+		// committed while the marking of the first is being retried
+		UUID second = this.fixture.insert(this.topic, "key-m", "second");
+		await().atMost(Duration.ofSeconds(30)).until(() -> ids(this.client.poll()).contains(second.toString()));
+		// the relay gives up marking the first (one try and 5 retries) before the
+		// refusal ends
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> jdbc.queryForObject("select last_value from " + events + "_refused", Long.class) >= 6);
+		jdbc.execute("delete from " + events + "_refuse");
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> this.fixture.status(first).equals("DELETED") && this.fixture.status(second).equals("DELETED"));
+		List<String> sent = this.client.poll()
+			.stream()
+			.map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID))
+			.toList();
+		// never lost, and a key's events are sent again in their order: the first is not
+		// sent once more after the second was sent for the last time
+		assertThat(sent).contains(first.toString(), second.toString());
+		assertThat(sent.indexOf(first.toString())).isLessThan(sent.indexOf(second.toString()));
+		assertThat(sent.lastIndexOf(first.toString())).isLessThan(sent.lastIndexOf(second.toString()));
+	}
+
+	@Test
 	void rolledBackEventIsNeverDelivered() throws Exception {
 		started(this.fixture.relay().sender(sender()));
 		UUID rolledBack;

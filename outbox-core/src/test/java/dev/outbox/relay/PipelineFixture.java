@@ -66,6 +66,27 @@ final class PipelineFixture {
 	}
 
 	/**
+	 * Run one pass of the pipeline as the relay thread does: the confirmed events are
+	 * marked published in the background, and left out of the next fetch until then.
+	 * @return the delivery outcome
+	 */
+	DeliveryOutcome concurrentPass() {
+		if (this.claimer == null) {
+			build();
+		}
+		DeliveryOutcome outcome = this.delivery.deliver(this.claimer.claim(this.recorder.unrecorded()).events());
+		this.recorder.recordConcurrently(outcome);
+		return outcome;
+	}
+
+	/**
+	 * Wait for the confirmed events marked in the background, if any.
+	 */
+	void awaitRecorded() {
+		this.recorder.awaitRecorded();
+	}
+
+	/**
 	 * A clock the test moves.
 	 */
 	static final class MutableClock extends Clock {
