@@ -181,7 +181,7 @@ public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 	}
 
 	/**
-	 * /** Send a batch and flush once. A topic the producer has not sent to yet (or not
+	 * Send a batch and flush once. A topic the producer has not sent to yet (or not
 	 * since it was unavailable) is sent on a thread of its own, so that waiting for its
 	 * metadata (it does not exist and the broker does not create topics, or the broker is
 	 * unreachable) holds up no other topic's messages. A send that timed out inside the
