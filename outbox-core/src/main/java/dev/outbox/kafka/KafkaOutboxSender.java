@@ -181,8 +181,8 @@ public final class KafkaOutboxSender implements OutboxSender, AutoCloseable {
 	}
 
 	/**
-	 * Send a batch and flush once. A topic the producer has not sent to yet (or not
-	 * since it was unavailable) is sent on a thread of its own, so that waiting for its
+	 * Send a batch and flush once. A topic the producer has not sent to yet (or not since
+	 * it was unavailable) is sent on a thread of its own, so that waiting for its
 	 * metadata (it does not exist and the broker does not create topics, or the broker is
 	 * unreachable) holds up no other topic's messages. A send that timed out inside the
 	 * producer before it returned (it waited {@code max.block.ms} for the metadata or for
