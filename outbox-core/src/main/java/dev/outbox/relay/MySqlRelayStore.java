@@ -67,8 +67,6 @@ final class MySqlRelayStore implements RelayStore {
 
 	private final String partitionSql;
 
-	private final String expiringIndex;
-
 	private final String pendingIndex;
 
 	private final String purgeSql;
@@ -95,7 +93,6 @@ final class MySqlRelayStore implements RelayStore {
 		// other pending, published or expired ones. The indexes are forced: the plans do
 		// not depend on statistics (a table that grew from empty).
 		String index = tables.eventTable();
-		this.expiringIndex = index + "_expiring_idx";
 		this.pendingIndex = index + "_pending_idx";
 		this.partitionSql = """
 				(select e.seq, e.size_bytes as size
