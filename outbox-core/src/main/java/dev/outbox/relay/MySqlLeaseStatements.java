@@ -4,16 +4,12 @@ import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
 import dev.outbox.OutboxTables;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The lease statements on MariaDB and MySQL, which have no {@code update .. returning}: a
@@ -33,7 +29,7 @@ final class MySqlLeaseStatements implements LeaseStatements {
 
 	private final JdbcTemplate jdbc;
 
-	private final TransactionTemplate transactions;
+	private final MySqlTransactions transactions;
 
 	private final String instances;
 
@@ -41,9 +37,7 @@ final class MySqlLeaseStatements implements LeaseStatements {
 
 	MySqlLeaseStatements(DataSource dataSource, OutboxTables tables) {
 		this.jdbc = new JdbcTemplate(dataSource);
-		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-		this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
-		this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+		this.transactions = new MySqlTransactions(dataSource);
 		this.instances = tables.qualifiedInstanceTable();
 		this.leases = tables.qualifiedLeaseTable();
 	}
@@ -76,7 +70,7 @@ final class MySqlLeaseStatements implements LeaseStatements {
 
 	@Override
 	public List<Integer> renew(String instanceId, long leaseMillis, int partitions) {
-		return inTransaction(() -> {
+		return this.transactions.run(() -> {
 			this.jdbc.update(
 					"update " + this.leases + " set lease_until = " + NOW
 							+ " + interval ? microsecond where owner = ? and partition_no < ?",
@@ -91,7 +85,7 @@ final class MySqlLeaseStatements implements LeaseStatements {
 
 	@Override
 	public List<Integer> acquire(String instanceId, long leaseMillis, int partitions, int count) {
-		return inTransaction(() -> {
+		return this.transactions.run(() -> {
 			List<Integer> free = this.jdbc.query(
 					"select partition_no from " + this.leases
 							+ " where partition_no < ? and (owner is null or lease_until < " + NOW
@@ -104,10 +98,9 @@ final class MySqlLeaseStatements implements LeaseStatements {
 			args.add(instanceId);
 			args.add(leaseMillis * 1000);
 			args.addAll(free);
-			this.jdbc.update(
-					"update " + this.leases + " set owner = ?, lease_until = " + NOW
-							+ " + interval ? microsecond where partition_no in (" + placeholders(free.size()) + ")",
-					args.toArray());
+			this.jdbc.update("update " + this.leases + " set owner = ?, lease_until = " + NOW
+					+ " + interval ? microsecond where partition_no in (" + MySqlTransactions.placeholders(free.size())
+					+ ")", args.toArray());
 			return free;
 		});
 	}
@@ -120,7 +113,7 @@ final class MySqlLeaseStatements implements LeaseStatements {
 		args.addAll(partitions);
 		this.jdbc
 			.update("update " + this.leases + " set owner = null, lease_until = ? where owner = ? and partition_no in ("
-					+ placeholders(partitions.size()) + ")", args.toArray());
+					+ MySqlTransactions.placeholders(partitions.size()) + ")", args.toArray());
 	}
 
 	@Override
@@ -128,16 +121,6 @@ final class MySqlLeaseStatements implements LeaseStatements {
 		this.jdbc.update("update " + this.leases + " set owner = null, lease_until = ? where owner = ?", NEVER,
 				instanceId);
 		this.jdbc.update("delete from " + this.instances + " where instance_id = ?", instanceId);
-	}
-
-	private <T> T inTransaction(Supplier<T> statements) {
-		List<T> result = new ArrayList<>(1);
-		this.transactions.executeWithoutResult((status) -> result.add(statements.get()));
-		return result.get(0);
-	}
-
-	private static String placeholders(int count) {
-		return String.join(", ", Collections.nCopies(count, "?"));
 	}
 
 }

@@ -11,7 +11,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
@@ -22,9 +21,6 @@ import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The relay's statements on the outbox tables of MariaDB 10.6+ and MySQL 8.0+, with the
@@ -61,7 +57,7 @@ final class MySqlRelayStore implements RelayStore {
 
 	private final JdbcTemplate jdbc;
 
-	private final TransactionTemplate transactions;
+	private final MySqlTransactions transactions;
 
 	private final String events;
 
@@ -77,9 +73,7 @@ final class MySqlRelayStore implements RelayStore {
 
 	MySqlRelayStore(DataSource dataSource, OutboxTables tables) {
 		this.jdbc = new JdbcTemplate(dataSource);
-		this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-		this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
-		this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+		this.transactions = new MySqlTransactions(dataSource);
 		this.events = tables.qualifiedEventTable();
 		// One partition's due rows (their seq and the size the writer stored, migration
 		// V4: no payload is read or carried, so the union and the sorts above it stay
@@ -128,7 +122,7 @@ final class MySqlRelayStore implements RelayStore {
 		if (partitions.isEmpty()) {
 			return new Fetched(List.of(), 0, List.of(), false);
 		}
-		return inTransaction(() -> {
+		return this.transactions.run(() -> {
 			List<ExpiredEvent> expired = expire(partitions, limit);
 			List<Integer> pending = withPendingRows(partitions);
 			if (pending.isEmpty()) {
@@ -221,7 +215,7 @@ final class MySqlRelayStore implements RelayStore {
 		List<ExpiredEvent> expired = this.jdbc.query(
 				"select id, destination, event_type, message_key, expires_at from " + this.events + " where status in ("
 						+ PENDING + ", " + PARKED + ") and expires_at is not null" + " and expires_at <= " + NOW
-						+ " and partition_no in (" + placeholders(partitions.size())
+						+ " and partition_no in (" + MySqlTransactions.placeholders(partitions.size())
 						+ ") order by expires_at limit ? for update skip locked",
 				(rs, row) -> new ExpiredEvent(id(rs, 1), rs.getString(2), rs.getString(3), rs.getString(4),
 						instant(rs, 5)),
@@ -229,7 +223,7 @@ final class MySqlRelayStore implements RelayStore {
 		if (!expired.isEmpty()) {
 			this.jdbc.update(
 					"update " + this.events + " set status = " + EXPIRED + " where id in ("
-							+ placeholders(expired.size()) + ")",
+							+ MySqlTransactions.placeholders(expired.size()) + ")",
 					expired.stream().map((event) -> event.id().toString()).toArray());
 		}
 		return expired;
@@ -240,17 +234,17 @@ final class MySqlRelayStore implements RelayStore {
 		if (ids.isEmpty()) {
 			return 0;
 		}
-		String where = " where id in (" + placeholders(ids.size()) + ") and status <> " + PUBLISHED + " and status <> "
-				+ PARKED;
+		String where = " where id in (" + MySqlTransactions.placeholders(ids.size()) + ") and status <> " + PUBLISHED
+				+ " and status <> " + PARKED;
 		String sql = delete ? "delete from " + this.events + where
 				: "update " + this.events + " set status = " + PUBLISHED + ", published_at = " + NOW + where;
 		Object[] args = ids.stream().map(UUID::toString).toArray();
-		return inTransaction(() -> this.jdbc.update(sql, args));
+		return this.transactions.run(() -> this.jdbc.update(sql, args));
 	}
 
 	@Override
 	public void markFailed(List<Failure> failures) {
-		inTransaction(() -> this.jdbc.batchUpdate(this.failedSql, failures, failures.size(), (ps, failure) -> {
+		this.transactions.run(() -> this.jdbc.batchUpdate(this.failedSql, failures, failures.size(), (ps, failure) -> {
 			ps.setInt(1, failure.attempts());
 			ps.setString(2, failure.error());
 			ps.setLong(3, failure.delay().toNanos() / 1000);
@@ -262,18 +256,8 @@ final class MySqlRelayStore implements RelayStore {
 	@Override
 	public int purge(Duration retention, int limit) {
 		long micros = retention.toNanos() / 1000;
-		return inTransaction(() -> Math.max(this.jdbc.update(this.purgeSql, micros, limit),
+		return this.transactions.run(() -> Math.max(this.jdbc.update(this.purgeSql, micros, limit),
 				this.jdbc.update(this.purgeExpiredSql, micros, limit)));
-	}
-
-	private <T> T inTransaction(Supplier<T> statements) {
-		List<T> result = new ArrayList<>(1);
-		this.transactions.executeWithoutResult((status) -> result.add(statements.get()));
-		return result.get(0);
-	}
-
-	private static String placeholders(int count) {
-		return String.join(", ", Collections.nCopies(count, "?"));
 	}
 
 	private static ClaimedEvent map(ResultSet rs) throws SQLException {
