@@ -148,7 +148,7 @@ class ParkingIntegrationTests {
 		for (int k = 0; k < KEYS; k++) {
 			healthy.add(this.fixture.insert(this.topic, "key-" + k, String.valueOf(PER_KEY)));
 		}
-		List<ConsumerRecord<String, byte[]>> records = awaitRecords(healthy.size());
+		List<ConsumerRecord<String, byte[]>> records = this.client.awaitRecords(healthy.size(), Duration.ofSeconds(20));
 		await().atMost(Duration.ofSeconds(10))
 			.untilAsserted(
 					() -> assertThat(
@@ -173,16 +173,6 @@ class ParkingIntegrationTests {
 			assertThat(waiting.get("attempts")).as(id.toString()).isEqualTo(0);
 		}
 		assertThat(this.fixture.status(parked)).isEqualTo("PARKED");
-	}
-
-	private List<ConsumerRecord<String, byte[]>> awaitRecords(int count) {
-		List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-		await().atMost(Duration.ofSeconds(20)).until(() -> {
-			records.clear();
-			records.addAll(this.client.poll());
-			return records.size() >= count;
-		});
-		return records;
 	}
 
 	private void started(OutboxRelay.Builder builder) {

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -79,23 +78,13 @@ class KafkaExpiryIntegrationTests extends KafkaRelayTests {
 		return this.transactions.execute((status) -> this.outbox.publish(event.build()));
 	}
 
-	private List<ConsumerRecord<String, byte[]>> awaitRecords(int count) {
-		List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-		await().atMost(Duration.ofSeconds(30)).until(() -> {
-			records.clear();
-			records.addAll(this.client.poll());
-			return records.size() >= count;
-		});
-		return records;
-	}
-
 	@Test
 	void recordCarriesTheExpiryAsAnIsoInstantHeader() {
 		Instant expiresAt = Instant.now().plus(Duration.ofMinutes(5)).truncatedTo(ChronoUnit.MILLIS);
 		started(this.fixture.relay().sender(new KafkaOutboxSender(this.template)));
 		UUID id = publish("order-1", "expiring", expiresAt);
 		UUID lasting = publish("order-2", "lasting", null);
-		List<ConsumerRecord<String, byte[]>> records = awaitRecords(2);
+		List<ConsumerRecord<String, byte[]>> records = this.client.awaitRecords(2);
 		ConsumerRecord<String, byte[]> expiring = records.stream()
 			.filter((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID).equals(id.toString()))
 			.findFirst()
@@ -114,7 +103,7 @@ class KafkaExpiryIntegrationTests extends KafkaRelayTests {
 		started(this.fixture.relay()
 			.sender(new KafkaOutboxSender(this.template, MessageFormat.CLOUDEVENTS, URI.create("/orders"))));
 		publish("order-1", "expiring", expiresAt);
-		ConsumerRecord<String, byte[]> record = awaitRecords(1).get(0);
+		ConsumerRecord<String, byte[]> record = this.client.awaitRecords(1).get(0);
 		String extension = KafkaTestClient.header(record, CloudEvents.KAFKA_PREFIX + CloudEvents.EXPIRES_AT_EXTENSION);
 		assertThat(OffsetDateTime.parse(extension).toInstant()).isEqualTo(expiresAt);
 		assertThat(KafkaTestClient.header(record, OutboxHeaders.EXPIRES_AT)).isEqualTo(expiresAt.toString());
@@ -130,7 +119,7 @@ class KafkaExpiryIntegrationTests extends KafkaRelayTests {
 							+ this.fixture.tables.qualifiedEventTable() + " where id = ?",
 					Boolean.class, this.fixture.id(late))));
 		started(this.fixture.relay().sender(new KafkaOutboxSender(this.template)));
-		ConsumerRecord<String, byte[]> record = awaitRecords(1).get(0);
+		ConsumerRecord<String, byte[]> record = this.client.awaitRecords(1).get(0);
 		assertThat(KafkaTestClient.header(record, OutboxHeaders.MESSAGE_ID)).isEqualTo(next.toString());
 		assertThat(this.fixture.status(late)).isEqualTo("EXPIRED");
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(next).equals("DELETED"));

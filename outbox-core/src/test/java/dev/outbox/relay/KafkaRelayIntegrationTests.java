@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.OutboxEvent;
@@ -79,22 +77,6 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 		return new KafkaOutboxSender(this.template);
 	}
 
-	private List<ConsumerRecord<String, byte[]>> awaitRecords(int count) {
-		List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-		await().atMost(Duration.ofSeconds(30)).until(() -> {
-			records.clear();
-			records.addAll(this.client.poll());
-			return records.size() >= count;
-		});
-		return records;
-	}
-
-	private static Set<String> ids(List<ConsumerRecord<String, byte[]>> records) {
-		return records.stream()
-			.map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID))
-			.collect(Collectors.toSet());
-	}
-
 	@Test
 	void eventWithLowerSeqCommittedAfterAHigherOneIsDeliveredToo() throws Exception {
 		started(this.fixture.relay().sender(sender()));
@@ -106,9 +88,10 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 			UUID late = this.fixture.insert(second, this.topic, "key-b", "late", null);
 			assertThat(seq(first, early)).isLessThan(seq(second, late));
 			second.commit();
-			assertThat(ids(awaitRecords(1))).containsExactly(late.toString());
+			assertThat(KafkaTestClient.ids(this.client.awaitRecords(1))).containsExactly(late.toString());
 			first.commit();
-			assertThat(ids(awaitRecords(2))).containsExactlyInAnyOrder(early.toString(), late.toString());
+			assertThat(KafkaTestClient.ids(this.client.awaitRecords(2))).containsExactlyInAnyOrder(early.toString(),
+					late.toString());
 		}
 	}
 
@@ -134,7 +117,8 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 		// the topic exists and the consumer reads it before the refusal starts
 		UUID warmUp = this.fixture.insert(this.topic, "key-w", "warm-up");
 		await().atMost(Duration.ofSeconds(30)).until(() -> this.fixture.status(warmUp).equals("DELETED"));
-		await().atMost(Duration.ofSeconds(30)).until(() -> ids(this.client.poll()).contains(warmUp.toString()));
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> KafkaTestClient.ids(this.client.poll()).contains(warmUp.toString()));
 		jdbc.execute("create table " + events + "_refuse (refuse int)");
 		jdbc.execute("insert into " + events + "_refuse values (1)");
 		// a sequence counts the refusals: it is not rolled back with the delete
@@ -145,10 +129,12 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 		jdbc.execute("create trigger refuse_delete before delete on " + events + " for each row execute function "
 				+ events + "_refuse()");
 		UUID first = this.fixture.insert(this.topic, "key-m", "first");
-		await().atMost(Duration.ofSeconds(30)).until(() -> ids(this.client.poll()).contains(first.toString()));
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> KafkaTestClient.ids(this.client.poll()).contains(first.toString()));
 		// committed while the marking of the first is being retried
 		UUID second = this.fixture.insert(this.topic, "key-m", "second");
-		await().atMost(Duration.ofSeconds(30)).until(() -> ids(this.client.poll()).contains(second.toString()));
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> KafkaTestClient.ids(this.client.poll()).contains(second.toString()));
 		// the relay gives up marking the first (one try and 5 retries) before the
 		// refusal ends
 		await().atMost(Duration.ofSeconds(30))
@@ -177,10 +163,11 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 			connection.rollback();
 		}
 		UUID committed = this.fixture.insert(this.topic, "key-c", "real");
-		List<ConsumerRecord<String, byte[]>> records = awaitRecords(1);
+		List<ConsumerRecord<String, byte[]>> records = this.client.awaitRecords(1);
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(committed).equals("DELETED"));
 		records = this.client.poll();
-		assertThat(ids(records)).containsExactly(committed.toString()).doesNotContain(rolledBack.toString());
+		assertThat(KafkaTestClient.ids(records)).containsExactly(committed.toString())
+			.doesNotContain(rolledBack.toString());
 	}
 
 	@Test
@@ -205,7 +192,8 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 		this.fixture.jdbc.update("update " + this.fixture.tables.qualifiedEventTable()
 				+ " set available_at = now() + interval '300 milliseconds' where id = ?", delayed);
 		await().atMost(Duration.ofSeconds(10)).until(() -> relay.relayOnce().claimed() == 2);
-		List<String> keyD = awaitRecords(3).stream()
+		List<String> keyD = this.client.awaitRecords(3)
+			.stream()
 			.filter((r) -> r.key().equals("key-d"))
 			.map(KafkaTestClient::value)
 			.toList();
@@ -232,7 +220,7 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 		assertThat(calls).hasSize(perKey)
 			.allSatisfy((keysOfCall) -> assertThat(keysOfCall).hasSize(keys).doesNotHaveDuplicates());
 		Map<String, List<String>> byKey = new LinkedHashMap<>();
-		awaitRecords(keys * perKey)
+		this.client.awaitRecords(keys * perKey)
 			.forEach((r) -> byKey.computeIfAbsent(r.key(), (k) -> new ArrayList<>()).add(KafkaTestClient.value(r)));
 		assertThat(byKey).hasSize(keys)
 			.allSatisfy((key, values) -> assertThat(values).containsExactly("0", "1", "2", "3", "4"));
@@ -264,7 +252,8 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 			relay.relayOnce();
 		}
 		assertThat(this.fixture.count("true")).isZero();
-		List<String> values = awaitRecords(7).stream()
+		List<String> values = this.client.awaitRecords(7)
+			.stream()
 			.filter((r) -> r.key().equals("key-s"))
 			.map(KafkaTestClient::value)
 			.toList();

@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 
 import dev.outbox.OutboxHeaders;
 import dev.outbox.kafka.KafkaOutboxSender;
@@ -55,27 +54,11 @@ class KafkaRelayOnEveryDatabaseIntegrationTests extends KafkaRelayTests {
 		return new KafkaOutboxSender(this.template);
 	}
 
-	private List<ConsumerRecord<String, byte[]>> awaitRecords(int count) {
-		List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-		await().atMost(Duration.ofSeconds(30)).until(() -> {
-			records.clear();
-			records.addAll(this.client.poll());
-			return records.size() >= count;
-		});
-		return records;
-	}
-
-	private static Set<String> ids(List<ConsumerRecord<String, byte[]>> records) {
-		return records.stream()
-			.map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID))
-			.collect(Collectors.toSet());
-	}
-
 	@Test
 	void deliversCommittedEventWithKeyPayloadAndHeadersThenDeletesIt() {
 		started(this.fixture.relay().sender(sender()));
 		UUID id = this.fixture.insert(this.topic, "order-1", "{\"total\":42}");
-		ConsumerRecord<String, byte[]> record = awaitRecords(1).get(0);
+		ConsumerRecord<String, byte[]> record = this.client.awaitRecords(1).get(0);
 		assertThat(record.key()).isEqualTo("order-1");
 		assertThat(KafkaTestClient.value(record)).isEqualTo("{\"total\":42}");
 		assertThat(KafkaTestClient.header(record, OutboxHeaders.MESSAGE_ID)).isEqualTo(id.toString());
@@ -105,8 +88,9 @@ class KafkaRelayOnEveryDatabaseIntegrationTests extends KafkaRelayTests {
 		for (int i = 5; i < 10; i++) {
 			healthy.add(this.fixture.insert(this.topic, "key-" + i, "h" + i));
 		}
-		List<ConsumerRecord<String, byte[]>> records = awaitRecords(10);
-		assertThat(ids(records)).containsExactlyInAnyOrderElementsOf(healthy.stream().map(UUID::toString).toList());
+		List<ConsumerRecord<String, byte[]>> records = this.client.awaitRecords(10);
+		assertThat(KafkaTestClient.ids(records))
+			.containsExactlyInAnyOrderElementsOf(healthy.stream().map(UUID::toString).toList());
 		Map<String, Object> waiting = this.fixture.row(poisonNext);
 		assertThat(waiting.get("status")).isEqualTo("PENDING");
 		assertThat(waiting.get("attempts")).isEqualTo(0);
@@ -180,7 +164,7 @@ class KafkaRelayOnEveryDatabaseIntegrationTests extends KafkaRelayTests {
 			}
 		}
 		OutboxRelay b = this.relays.get(1);
-		List<ConsumerRecord<String, byte[]>> records = awaitRecords(keys * perKey);
+		List<ConsumerRecord<String, byte[]>> records = this.client.awaitRecords(keys * perKey);
 		// first: an event handed to a sender again although no send of it failed is a
 		// double send (two instances, or one instance twice); one that failed (a confirm
 		// slower than the send timeout) is retried, a legitimate duplicate
@@ -190,7 +174,8 @@ class KafkaRelayOnEveryDatabaseIntegrationTests extends KafkaRelayTests {
 					assertThat(failures).containsKey(id);
 				}
 			});
-		assertThat(ids(records)).containsExactlyInAnyOrderElementsOf(all.stream().map(UUID::toString).toList());
+		assertThat(KafkaTestClient.ids(records))
+			.containsExactlyInAnyOrderElementsOf(all.stream().map(UUID::toString).toList());
 		// per key, first deliveries in order; a copy only of an event that failed
 		Map<String, List<Integer>> byKey = new LinkedHashMap<>();
 		Set<String> delivered = new HashSet<>();

@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
+import dev.outbox.OutboxHeaders;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,6 +25,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * A durable producer template and a collecting consumer for one topic. Public for the
@@ -105,6 +110,40 @@ public final class KafkaTestClient implements AutoCloseable {
 		catch (TimeoutException ex) {
 			// the broker is unreachable or slow: try again at the next poll
 		}
+	}
+
+	/**
+	 * Poll until at least {@code count} records have arrived, for up to 30 seconds.
+	 * @param count the records to wait for
+	 * @return every record received so far
+	 */
+	public List<ConsumerRecord<String, byte[]>> awaitRecords(int count) {
+		return awaitRecords(count, Duration.ofSeconds(30));
+	}
+
+	/**
+	 * Poll until at least {@code count} records have arrived.
+	 * @param count the records to wait for
+	 * @param timeout how long to wait
+	 * @return every record received so far
+	 */
+	public List<ConsumerRecord<String, byte[]>> awaitRecords(int count, Duration timeout) {
+		List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+		await().atMost(timeout).until(() -> {
+			records.clear();
+			records.addAll(poll());
+			return records.size() >= count;
+		});
+		return records;
+	}
+
+	/**
+	 * The outbox message ids of records.
+	 * @param records the records
+	 * @return their {@link OutboxHeaders#MESSAGE_ID} headers
+	 */
+	public static Set<String> ids(List<ConsumerRecord<String, byte[]>> records) {
+		return records.stream().map((r) -> header(r, OutboxHeaders.MESSAGE_ID)).collect(Collectors.toSet());
 	}
 
 	public static String header(ConsumerRecord<String, byte[]> record, String name) {

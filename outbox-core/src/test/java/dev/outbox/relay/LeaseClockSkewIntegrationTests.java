@@ -17,9 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Collectors;
 
-import dev.outbox.OutboxHeaders;
 import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
@@ -123,7 +121,8 @@ class LeaseClockSkewIntegrationTests extends KafkaRelayTests {
 			sampler.join();
 			assertThat(doubleOwners).as("partitions owned by both instances at once").isEmpty();
 			assertThat(violations).as("failed sends reported by the relays: %s", failures).isEmpty();
-			assertThat(ids(records)).containsExactlyInAnyOrderElementsOf(all.stream().map(UUID::toString).toList());
+			assertThat(KafkaTestClient.ids(records))
+				.containsExactlyInAnyOrderElementsOf(all.stream().map(UUID::toString).toList());
 			Map<String, List<Integer>> byKey = new LinkedHashMap<>();
 			records.forEach((r) -> byKey.computeIfAbsent(r.key(), (k) -> new ArrayList<>())
 				.add(Integer.parseInt(KafkaTestClient.value(r))));
@@ -163,12 +162,6 @@ class LeaseClockSkewIntegrationTests extends KafkaRelayTests {
 			.build();
 		this.relays.add(relay);
 		return relay;
-	}
-
-	private static Set<String> ids(List<ConsumerRecord<String, byte[]>> records) {
-		return records.stream()
-			.map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID))
-			.collect(Collectors.toSet());
 	}
 
 }

@@ -5,14 +5,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 
-import dev.outbox.OutboxHeaders;
 import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
@@ -109,7 +106,8 @@ class RelayFailureIntegrationTests extends KafkaRelayTests {
 			records.addAll(this.client.poll());
 			return records.size() >= all.size();
 		});
-		assertThat(ids(records)).containsExactlyInAnyOrderElementsOf(all.stream().map(UUID::toString).toList());
+		assertThat(KafkaTestClient.ids(records))
+			.containsExactlyInAnyOrderElementsOf(all.stream().map(UUID::toString).toList());
 		Map<String, List<Integer>> byKey = new LinkedHashMap<>();
 		records.forEach((r) -> byKey.computeIfAbsent(r.key(), (k) -> new ArrayList<>())
 			.add(Integer.parseInt(KafkaTestClient.value(r))));
@@ -160,12 +158,6 @@ class RelayFailureIntegrationTests extends KafkaRelayTests {
 			.retention(Duration.ofHours(1))
 			.leaseDuration(Duration.ofSeconds(6))
 			.sendTimeout(Duration.ofSeconds(2));
-	}
-
-	private static Set<String> ids(List<ConsumerRecord<String, byte[]>> records) {
-		return records.stream()
-			.map((r) -> KafkaTestClient.header(r, OutboxHeaders.MESSAGE_ID))
-			.collect(Collectors.toSet());
 	}
 
 }
