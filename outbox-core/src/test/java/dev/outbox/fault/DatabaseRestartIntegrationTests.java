@@ -637,7 +637,7 @@ class DatabaseRestartIntegrationTests {
 					.filter((frame) -> frame.getClassName().startsWith("dev.outbox.relay.")
 							&& !frame.getClassName().endsWith("LeaseStatements")
 							&& !frame.getMethodName().startsWith("lambda$") && !frame.getMethodName().equals("pinned")
-							&& !frame.getMethodName().equals("inTransaction"))
+							&& !frame.getClassName().endsWith("MySqlTransactions"))
 					.findFirst()
 					.map((frame) -> frame.getClassName().substring(frame.getClassName().lastIndexOf('.') + 1) + "."
 							+ frame.getMethodName())
