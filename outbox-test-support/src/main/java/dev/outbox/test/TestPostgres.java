@@ -153,11 +153,31 @@ public final class TestPostgres {
 		try (Connection connection = DriverManager.getConnection(adminUrl, adminUser, adminPassword);
 				Statement statement = connection.createStatement()) {
 			if (!exists(connection, "select 1 from pg_roles where rolname = ?", user)) {
-				statement.execute(
+				createUnlessConcurrent(statement,
 						"create role " + identifier(user) + " login password '" + password.replace("'", "''") + "'");
 			}
 			if (!exists(connection, "select 1 from pg_database where datname = ?", database)) {
-				statement.execute("create database " + identifier(database) + " owner " + identifier(user));
+				createUnlessConcurrent(statement,
+						"create database " + identifier(database) + " owner " + identifier(user));
+			}
+		}
+	}
+
+	/**
+	 * Run a {@code create}, taking "already exists" as success: several JVMs started at
+	 * once (the comparison benchmark's peers, parallel test forks) each find the role or
+	 * database missing and create it.
+	 */
+	private static void createUnlessConcurrent(Statement statement, String sql) throws SQLException {
+		try {
+			statement.execute(sql);
+		}
+		catch (SQLException ex) {
+			// 42710 duplicate object (a role), 42P04 duplicate database; a concurrent
+			// create database can also fail on the unique index of pg_database (23505)
+			String state = ex.getSQLState();
+			if (!"42710".equals(state) && !"42P04".equals(state) && !"23505".equals(state)) {
+				throw ex;
 			}
 		}
 	}
