@@ -18,6 +18,11 @@ import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
  * a margin, on the monotonic clock, so a batch completes while its partitions are owned.
  * Each sendable partition is read for a fair share of the batch (twice that, for skew);
  * the store skips the events behind a blocked key.
+ * <p>
+ * Expired events are marked at each claim of {@link #claim(Set)}, and at most once per
+ * poll interval in the claims of the relay thread ({@link #claimForLoop(Set)}), at once
+ * again while more wait: the read skips them and lets them block nothing either way, and
+ * a batch woken by a commit should not pay for a second statement.
  */
 final class BatchClaimer {
 
@@ -30,6 +35,14 @@ final class BatchClaimer {
 	private final long batchMaxBytes;
 
 	private final Duration sendWindow;
+
+	private final long expireIntervalNanos;
+
+	/** When the relay thread's claims last marked expired events (nanoTime). */
+	private long lastExpiredNanos;
+
+	/** Whether the last marking may have left expired events; at first, whether any. */
+	private boolean moreExpired = true;
 
 	/**
 	 * Whether the last short batch filled a partition's share: the next fetch lets each
@@ -51,6 +64,7 @@ final class BatchClaimer {
 		this.batchSize = settings.batchSize;
 		this.batchMaxBytes = settings.batchMaxBytes;
 		this.sendWindow = settings.sendTimeout.plus(settings.leaseMargin());
+		this.expireIntervalNanos = settings.pollInterval.toNanos();
 	}
 
 	/**
@@ -76,6 +90,21 @@ final class BatchClaimer {
 	 * @return the batch, empty when no partition is sendable or no event is due
 	 */
 	Claim claim(Set<UUID> unrecorded) {
+		return claim(unrecorded, true);
+	}
+
+	/**
+	 * As {@link #claim(Set)}, marking expired events first only once per poll interval,
+	 * or when the last marking may have left some.
+	 * @param unrecorded the events to leave out
+	 * @return the batch, empty when no partition is sendable or no event is due
+	 */
+	Claim claimForLoop(Set<UUID> unrecorded) {
+		long now = System.nanoTime();
+		return claim(unrecorded, this.moreExpired || now - this.lastExpiredNanos >= this.expireIntervalNanos);
+	}
+
+	private Claim claim(Set<UUID> unrecorded, boolean expire) {
 		Set<Integer> partitions = sendablePartitions();
 		if (partitions.isEmpty()) {
 			return new Claim(List.of(), false, List.of(), false);
@@ -84,7 +113,12 @@ final class BatchClaimer {
 		// batch while the work sits in few partitions (a hot key)
 		int perPartition = this.skewed ? this.batchSize
 				: Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
-		RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes);
+		RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes,
+				expire);
+		if (expire) {
+			this.lastExpiredNanos = System.nanoTime();
+			this.moreExpired = fetched.moreExpired();
+		}
 		List<ClaimedEvent> batch = fetched.events();
 		if (!unrecorded.isEmpty()) {
 			List<ClaimedEvent> fresh = batch.stream()

@@ -118,12 +118,12 @@ final class MySqlRelayStore implements RelayStore {
 	}
 
 	@Override
-	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes, boolean expire) {
 		if (partitions.isEmpty()) {
 			return new Fetched(List.of(), 0, List.of(), false);
 		}
 		return this.transactions.run(() -> {
-			List<ExpiredEvent> expired = expire(partitions, limit);
+			List<ExpiredEvent> expired = expire ? expire(partitions, limit) : List.of();
 			List<Integer> pending = withPendingRows(partitions);
 			if (pending.isEmpty()) {
 				return new Fetched(List.of(), 0, expired, expired.size() >= limit);

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -315,12 +316,15 @@ public final class OutboxRelay {
 	 * Run one pass of the pipeline. The relay thread records the confirmed events
 	 * concurrently with its next pass, which leaves them out of its fetch until they are
 	 * marked (failures are always recorded before the next fetch); see
-	 * {@link OutcomeRecorder#recordConcurrently}.
+	 * {@link OutcomeRecorder#recordConcurrently}; and it marks expired events at most
+	 * once per poll interval ({@link BatchClaimer#claimForLoop}).
 	 */
-	private RelayPass relayOnce(boolean recordConcurrently) {
+	private RelayPass relayOnce(boolean relayThread) {
 		this.batchLock.lock();
 		try {
-			BatchClaimer.Claim claim = this.claimer.claim(this.recorder.unrecorded());
+			Set<UUID> unrecorded = this.recorder.unrecorded();
+			BatchClaimer.Claim claim = relayThread ? this.claimer.claimForLoop(unrecorded)
+					: this.claimer.claim(unrecorded);
 			this.recorder.recordExpired(claim.expired());
 			if (claim.events().isEmpty()) {
 				if (claim.onlyUnrecorded()) {
@@ -328,13 +332,13 @@ public final class OutboxRelay {
 					this.recorder.awaitRecorded();
 					return new RelayPass(0, true);
 				}
-				if (!recordConcurrently) {
+				if (!relayThread) {
 					this.recorder.awaitRecorded();
 				}
 				return claim.moreWaiting() ? new RelayPass(0, true) : RelayPass.IDLE;
 			}
 			DeliveryOutcome outcome = this.delivery.deliver(claim.events());
-			if (recordConcurrently) {
+			if (relayThread) {
 				this.recorder.recordConcurrently(outcome);
 			}
 			else {

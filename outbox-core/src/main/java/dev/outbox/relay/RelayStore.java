@@ -32,7 +32,22 @@ interface RelayStore {
 	 * returned if any is due)
 	 * @return the events
 	 */
-	Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes);
+	default Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+		return fetch(partitions, perPartition, limit, maxBytes, true);
+	}
+
+	/**
+	 * As {@link #fetch(Collection, int, int, long)}, marking expired events first only
+	 * when asked: the read skips expired events and lets them block nothing either way,
+	 * so marking them can wait, and it is a statement of its own.
+	 * @param partitions the partitions
+	 * @param perPartition the most events read from one partition
+	 * @param limit the most events returned, and the most events marked expired
+	 * @param maxBytes the most payload and header bytes returned
+	 * @param expire whether to mark expired events first
+	 * @return the events
+	 */
+	Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes, boolean expire);
 
 	/**
 	 * Delete the given pending events, or mark them published at the store's current

@@ -71,7 +71,7 @@ final class InMemoryRelayStore implements RelayStore {
 	}
 
 	@Override
-	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
+	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes, boolean expire) {
 		Fetched fetched = read(partitions, perPartition, limit, maxBytes);
 		this.afterFetch.run();
 		return fetched;

@@ -67,7 +67,7 @@ class RelayStoreIntegrationTests {
 	}
 
 	@Test
-	void statementsAreNeverRunFromAGenericPlanCachedWhileTheTableWasTiny() throws Exception {
+	void statementsOtherThanTheFetchAreNeverRunFromAGenericPlanCachedWhileTheTableWasTiny() throws Exception {
 		this.fixture.jdbc.execute("alter table " + this.events + " set (autovacuum_enabled = false)");
 		try (Connection connection = this.fixture.dataSource.getConnection()) {
 			JdbcRelayStore onOneConnection = new JdbcRelayStore(new SingleConnectionDataSource(connection, true),
@@ -87,10 +87,74 @@ class RelayStoreIntegrationTests {
 				.queryForList("select statement, generic_plans, custom_plans from pg_prepared_statements"
 						+ " where statement like '%outbox_event%'");
 			assertThat(prepared).hasSize(7).allSatisfy((statement) -> {
-				assertThat(statement.get("generic_plans")).as(statement.toString()).isEqualTo(0L);
-				assertThat((Long) statement.get("custom_plans")).as(statement.toString()).isPositive();
+				String sql = (String) statement.get("statement");
+				boolean fetch = sql.strip().startsWith("select c.id");
+				assertThat(statement.get(fetch ? "custom_plans" : "generic_plans")).as(statement.toString())
+					.isEqualTo(0L);
+				assertThat((Long) statement.get(fetch ? "generic_plans" : "custom_plans")).as(statement.toString())
+					.isPositive();
 			});
 		}
+	}
+
+	@Test
+	void theFetchPlanCachedOnAnEmptyTableReadsABacklogByIndexOnly() throws Exception {
+		this.fixture.jdbc.execute("alter table " + this.events + " set (autovacuum_enabled = false)");
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			JdbcTemplate jdbc = new JdbcTemplate(new SingleConnectionDataSource(connection, true));
+			jdbc.execute("prepare relay_fetch as " + numbered(this.store.fetchSql));
+			connection.setAutoCommit(false);
+			jdbc.execute(JdbcRelayStore.PIN_FETCH_PLAN);
+			// planned now, on the empty table, and cached for the connection
+			jdbc.queryForList(execute());
+			connection.commit();
+			insertRows(20_000, "orders", "PENDING", 0);
+			UUID failing = this.fixture.insert("orders", "k2", "{}");
+			this.fixture.jdbc.update("update " + this.events + " set attempts = 1 where id = ?", failing);
+			jdbc.execute(JdbcRelayStore.PIN_FETCH_PLAN);
+			JsonNode plan = JSON
+				.readTree(jdbc.queryForObject("explain (analyze, format json) " + execute(), String.class))
+				.get(0)
+				.get("Plan");
+			connection.commit();
+			List<JsonNode> scans = new ArrayList<>();
+			collectScans(plan, scans);
+			assertThat(scans).isNotEmpty().allSatisfy((scan) -> {
+				assertThat(scan.get("Node Type").asString()).as(scan.toString()).isIn("Index Scan", "Index Only Scan");
+				assertThat(scan.has("Index Cond")).as(scan.toString()).isTrue();
+			});
+			// 16 partitions, 63 rows each at most, one probe per candidate: nothing like
+			// the 20,000 rows of the table
+			long rowsRead = scans.stream()
+				.mapToLong((scan) -> Math
+					.round((scan.get("Actual Rows").asDouble() + scan.path("Rows Removed by Filter").asDouble(0))
+							* scan.get("Actual Loops").asDouble()))
+				.sum();
+			assertThat(rowsRead).isLessThan(3_000);
+			assertThat(jdbc.queryForMap(
+					"select generic_plans, custom_plans from pg_prepared_statements where name = 'relay_fetch'"))
+				.containsEntry("custom_plans", 0L);
+		}
+	}
+
+	/** The statement with its placeholders numbered, as {@code prepare} takes it. */
+	private static String numbered(String sql) {
+		StringBuilder numbered = new StringBuilder();
+		int parameter = 0;
+		for (char c : sql.toCharArray()) {
+			if (c == '?') {
+				numbered.append('$').append(++parameter);
+			}
+			else {
+				numbered.append(c);
+			}
+		}
+		return numbered.toString();
+	}
+
+	private static String execute() {
+		return "execute relay_fetch('" + JdbcRelayStore.fetchArgs(ALL, 63, 500, Long.MAX_VALUE)[0] + "', 63, 500, "
+				+ Long.MAX_VALUE + ")";
 	}
 
 	@Test

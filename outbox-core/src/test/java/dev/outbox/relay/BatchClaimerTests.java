@@ -1,0 +1,95 @@
+package dev.outbox.relay;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import dev.outbox.OutboxTables;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.datasource.SimpleDriverDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * When the claims mark expired events: every manual claim, and the relay thread's claims
+ * once per poll interval, or at once again while more may wait.
+ */
+class BatchClaimerTests {
+
+	private final ExpiryRecordingStore store = new ExpiryRecordingStore();
+
+	@Test
+	void theRelayThreadMarksExpiredEventsOncePerPollInterval() throws InterruptedException {
+		BatchClaimer claimer = claimer(Duration.ofMillis(200));
+		claimer.claimForLoop(Set.of());
+		claimer.claimForLoop(Set.of());
+		claimer.claimForLoop(Set.of());
+		assertThat(this.store.expireFlags).containsExactly(true, false, false);
+		Thread.sleep(250);
+		claimer.claimForLoop(Set.of());
+		claimer.claimForLoop(Set.of());
+		assertThat(this.store.expireFlags).containsExactly(true, false, false, true, false);
+	}
+
+	@Test
+	void theRelayThreadMarksAgainAtOnceWhileMoreExpiredEventsWait() {
+		BatchClaimer claimer = claimer(Duration.ofHours(1));
+		this.store.moreExpired = true;
+		claimer.claimForLoop(Set.of());
+		claimer.claimForLoop(Set.of());
+		this.store.moreExpired = false;
+		claimer.claimForLoop(Set.of());
+		claimer.claimForLoop(Set.of());
+		assertThat(this.store.expireFlags).containsExactly(true, true, true, false);
+	}
+
+	@Test
+	void aManualClaimAlwaysMarksExpiredEvents() {
+		BatchClaimer claimer = claimer(Duration.ofHours(1));
+		claimer.claimForLoop(Set.of());
+		claimer.claim();
+		claimer.claim(Set.of());
+		claimer.claimForLoop(Set.of());
+		assertThat(this.store.expireFlags).containsExactly(true, true, true, false);
+	}
+
+	private BatchClaimer claimer(Duration pollInterval) {
+		OutboxRelay.Builder builder = OutboxRelay.builder(new SimpleDriverDataSource(), OutboxTables.defaults())
+			.pollInterval(pollInterval);
+		return new BatchClaimer(this.store, (until) -> Set.of(0), new RelaySettings(builder));
+	}
+
+	private static final class ExpiryRecordingStore implements RelayStore {
+
+		final List<Boolean> expireFlags = new ArrayList<>();
+
+		boolean moreExpired;
+
+		@Override
+		public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes,
+				boolean expire) {
+			this.expireFlags.add(expire);
+			return new Fetched(List.of(), 0, List.of(), expire && this.moreExpired);
+		}
+
+		@Override
+		public int markPublished(Collection<UUID> ids, boolean delete) {
+			return 0;
+		}
+
+		@Override
+		public void markFailed(List<Failure> failures) {
+		}
+
+		@Override
+		public int purge(Duration retention, int limit) {
+			return 0;
+		}
+
+	}
+
+}
