@@ -4,7 +4,8 @@
 # plus the event insert as PostgresEventStatements issues it (advisory locks in the same
 # statement, about 1 KB payload, jsonb headers), and variants of that insert without the
 # writers lock, without the key lock, without both, with text headers, without the identity
-# column, with the primary key as the only index, with a 2-byte payload, and sent with the
+# column, with the primary key as the only index, with a 2-byte payload, with the message id
+# bound rather than computed by a SQL function (as the starter does), and sent with the
 # COMMIT in one round trip (pipeline). Variants run in interleaved rounds on fresh tables.
 #
 # Usage: write-concurrency.sh [clients=32] [seconds=4] [rounds=4] [variant...]
@@ -15,7 +16,7 @@
 set -euo pipefail
 clients=${1:-32}; seconds=${2:-4}; rounds=${3:-4}; shift $(( $# < 3 ? $# : 3 ))
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(a a2 b b_nowriters b_nokey b_nolocks b_text b_noseq b_pkonly b_small b_pipe)
+[ ${#variants[@]} -gt 0 ] || variants=(a a2 b b_nowriters b_nokey b_nolocks b_text b_noseq b_pkonly b_small b_bound b_pipe)
 migrations=$(cd "$(dirname "$0")/../../outbox-core/src/main/resources/dev/outbox/db/event" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"; dropdb --if-exists outbox_pgbench' EXIT
@@ -45,7 +46,7 @@ business="\\set id random(1, 9000000000000000000)
 \\set k random(-2147483648, 2147483647)
 BEGIN;
 insert into bench_order (id, customer, total) values (:id, 'customer-x', 100);"
-# event <table> <locks: both|key|writers|none> <headers expression> <payload expression>
+# event <table> <locks: both|key|writers|none> <headers expression> <payload expression> [id expression]
 event() {
 	local cte="" from="(select 1) as one"
 	case $2 in
@@ -53,7 +54,7 @@ event() {
 		key) cte="with outbox_lock as (select pg_advisory_xact_lock(12345, :k))"; from="outbox_lock" ;;
 		writers) cte="with outbox_writers as (select pg_advisory_xact_lock_shared(cast(7239999999 as bigint)))"; from="outbox_writers" ;;
 	esac
-	echo "$cte insert into $1 (id, aggregate_type, aggregate_id, event_type, destination, routing_key, message_key, partition_no, payload, content_type, headers, created_at, available_at, expires_at) select uuid7(), 'orders', 'order-' || :id, 'OrderPlaced', 'orders', null, 'order-' || :id, 3, $4, 'application/json', $3, now(), now(), null from $from;"
+	echo "$cte insert into $1 (id, aggregate_type, aggregate_id, event_type, destination, routing_key, message_key, partition_no, payload, content_type, headers, created_at, available_at, expires_at) select ${5:-uuid7()}, 'orders', 'order-' || :id, 'OrderPlaced', 'orders', null, 'order-' || :id, 3, $4, 'application/json', $3, now(), now(), null from $from;"
 }
 script() { { echo "$business"; [ -z "${2:-}" ] || echo "$2"; echo "END;"; } > "$work/$1.sql"; }
 jsonb="cast('{}' as jsonb)"
@@ -67,6 +68,8 @@ script b_text "$(event outbox_event_text both "'{}'" "$payload")"
 script b_noseq "$(event outbox_event_noseq both "$jsonb" "$payload")"
 script b_pkonly "$(event outbox_event_pkonly both "$jsonb" "$payload")"
 script b_small "$(event outbox_event both "$jsonb" "'\\x7b7d'::bytea")"
+# the starter binds the message id; uuid7() above is a SQL function call per row
+script b_bound "$(event outbox_event both "$jsonb" "$payload" "cast(lpad(to_hex(cast(:id as bigint)), 16, '0') || lpad(to_hex(cast(:id2 as bigint)), 16, '0') as uuid)")"
 { echo "$business"; echo '\startpipeline'; event outbox_event both "$jsonb" "$payload"; echo "END;"; echo '\endpipeline'; } > "$work/b_pipe.sql"
 cpu() {
 	[ -n "${PG_POSTMASTER_PID:-}" ] || { echo 0; return; }

@@ -10,11 +10,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * Commit-to-consumer latency at a steady rate: {@value #WRITERS} paced writers commit one
  * event per transaction; the time runs from an after-commit callback that runs before any
- * other to the arrival of the record at a consumer of the topic in the same JVM.
+ * other to the arrival of the record at a consumer of the topic in the same JVM. The
+ * measured seconds follow {@value #WARM_UP_SECONDS} unmeasured seconds at the same rate,
+ * delivered before the measurement starts, so that a round measures warm code paths
+ * whatever ran before it.
  */
 final class LatencyWorkload implements Workload {
 
 	private static final int WRITERS = 4;
+
+	private static final int WARM_UP_SECONDS = 3;
 
 	@Override
 	public String name() {
@@ -28,22 +33,10 @@ final class LatencyWorkload implements Workload {
 		int rate = bench.options().rate();
 		int total = rate * bench.options().seconds();
 		Map<String, Long> committed = new ConcurrentHashMap<>();
+		writeAtRate(bench, round, rate * WARM_UP_SECONDS, new ConcurrentHashMap<>());
+		peer.awaitDelivered(PeerBench.DELIVERY_TIMEOUT);
 		probe.clear();
-		long start = System.nanoTime();
-		PeerBench.runWriters(WRITERS, (writer) -> {
-			for (int i = writer; i < total; i += WRITERS) {
-				long wait = start + (long) (i * (1e9 / rate)) - System.nanoTime();
-				if (wait > 0) {
-					PeerBench.sleep(wait);
-				}
-				long id = bench.nextId();
-				String key = TopicProbe.LATENCY_PREFIX + round + "-" + id;
-				peer.transactions().executeWithoutResult((status) -> {
-					PeerBench.afterCommit(() -> committed.put(key, System.nanoTime()));
-					peer.publish(ComparedEvent.of(key, 0, id));
-				});
-			}
-		});
+		writeAtRate(bench, round, total, committed);
 		long deadline = System.nanoTime() + PeerBench.DELIVERY_TIMEOUT.toNanos();
 		List<Long> latencies = new ArrayList<>(total);
 		for (Map.Entry<String, Long> commit : committed.entrySet()) {
@@ -64,6 +57,30 @@ final class LatencyWorkload implements Workload {
 		metrics.put("Commit-to-consumer at %,d events/s, p50 ms".formatted(rate), stats.p50Millis());
 		metrics.put("Commit-to-consumer at %,d events/s, p99 ms".formatted(rate), stats.p99Millis());
 		return metrics;
+	}
+
+	/**
+	 * Commit {@code total} single-event transactions at the options' rate, noting each
+	 * one's commit time by its key.
+	 */
+	private static void writeAtRate(PeerBench bench, int round, int total, Map<String, Long> committed) {
+		Peer peer = bench.peer();
+		int rate = bench.options().rate();
+		long start = System.nanoTime();
+		PeerBench.runWriters(WRITERS, (writer) -> {
+			for (int i = writer; i < total; i += WRITERS) {
+				long wait = start + (long) (i * (1e9 / rate)) - System.nanoTime();
+				if (wait > 0) {
+					PeerBench.sleep(wait);
+				}
+				long id = bench.nextId();
+				String key = TopicProbe.LATENCY_PREFIX + round + "-" + id;
+				peer.transactions().executeWithoutResult((status) -> {
+					PeerBench.afterCommit(() -> committed.put(key, System.nanoTime()));
+					peer.publish(ComparedEvent.of(key, 0, id));
+				});
+			}
+		});
 	}
 
 }
