@@ -105,16 +105,19 @@ final class JdbcRelayStore implements RelayStore {
 	final String purgeExpiredSql;
 
 	/**
-	 * {@link #PIN_PLANS}, {@link #expireSql}, {@link #PIN_FETCH_PLAN} and
-	 * {@link #fetchSql} as one string: the driver sends its statements in one go (with
-	 * the transaction's {@code begin}), so a fetch costs two round trips (this and the
-	 * commit) rather than four. The settings apply to the statements after them: each is
-	 * planned when it is bound, after the ones before it ran.
+	 * {@link #PIN_PLANS}, {@link #expireSql}, {@link #PIN_FETCH_PLAN}, {@link #fetchSql}
+	 * and {@code commit} as one string: the driver sends its statements in one go (with
+	 * the transaction's {@code begin}), so a fetch costs one round trip. The driver sends
+	 * no second commit for the transaction manager's: the server reported the transaction
+	 * ended. The settings apply to the statements after them: each is planned when it is
+	 * bound, after the ones before it ran. On an error the statements after it do not
+	 * run, and the transaction manager rolls back.
 	 */
 	final String pinnedFetchSql;
 
 	/**
-	 * {@link #PIN_FETCH_PLAN} and {@link #fetchSql} as one string, without the expiry.
+	 * {@link #PIN_FETCH_PLAN}, {@link #fetchSql} and {@code commit} as one string,
+	 * without the expiry.
 	 */
 	final String pinnedFetchOnlySql;
 
@@ -205,8 +208,9 @@ final class JdbcRelayStore implements RelayStore {
 		this.purgeExpiredSql = "delete from " + events + " where id in (select id from " + events + " where status = "
 				+ EXPIRED + " and expires_at < now() - ? * interval '1 millisecond'"
 				+ " order by expires_at limit ? for update skip locked)";
-		this.pinnedFetchSql = PIN_PLANS + ";\n" + this.expireSql + ";\n" + PIN_FETCH_PLAN + ";\n" + this.fetchSql;
-		this.pinnedFetchOnlySql = PIN_FETCH_PLAN + ";\n" + this.fetchSql;
+		this.pinnedFetchSql = PIN_PLANS + ";\n" + this.expireSql + ";\n" + PIN_FETCH_PLAN + ";\n" + this.fetchSql
+				+ ";\ncommit";
+		this.pinnedFetchOnlySql = PIN_FETCH_PLAN + ";\n" + this.fetchSql + ";\ncommit";
 	}
 
 	/**
