@@ -4,8 +4,15 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,6 +59,31 @@ class TestPostgresBootstrapIntegrationTests {
 		}
 		// a second run finds both and only connects
 		assertThat(TestPostgres.connectOrCreate(this.url, this.name, "secret", "postgres", "")).isEqualTo(server);
+	}
+
+	@Test
+	void severalJvmsCreatingTheMissingRoleAndDatabaseAtOnceAllConnect() throws Exception {
+		// the comparison benchmark starts its peers' JVMs at once on a fresh machine:
+		// each
+		// finds the role and database missing, and all but the first create fail
+		int callers = 4;
+		CyclicBarrier start = new CyclicBarrier(callers);
+		ExecutorService executor = Executors.newFixedThreadPool(callers);
+		try {
+			List<Future<TestPostgres.Server>> servers = new ArrayList<>();
+			for (int i = 0; i < callers; i++) {
+				servers.add(executor.submit(() -> {
+					start.await(30, TimeUnit.SECONDS);
+					return TestPostgres.connectOrCreate(this.url, this.name, "secret", "postgres", "");
+				}));
+			}
+			for (Future<TestPostgres.Server> server : servers) {
+				assertThat(server.get(60, TimeUnit.SECONDS).url()).isEqualTo(this.url);
+			}
+		}
+		finally {
+			executor.shutdownNow();
+		}
 	}
 
 	@Test
