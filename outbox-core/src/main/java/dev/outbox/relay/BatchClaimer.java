@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
 
 import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
 
@@ -38,7 +39,9 @@ final class BatchClaimer {
 
 	private final long expireIntervalNanos;
 
-	/** When the relay thread's claims last marked expired events (nanoTime). */
+	private final LongSupplier nanoTime;
+
+	/** When the claims last marked expired events ({@link #nanoTime}). */
 	private long lastExpiredNanos;
 
 	/** Whether the last marking may have left expired events; at first, whether any. */
@@ -52,14 +55,28 @@ final class BatchClaimer {
 	private boolean skewed;
 
 	/**
-	 * Create a claimer.
+	 * Create a claimer on the monotonic clock ({@link System#nanoTime()}).
 	 * @param store the store to read from
 	 * @param ownedUntilNanos the partitions whose lease outlives a
 	 * {@link System#nanoTime()} reading
 	 * @param settings the relay settings
 	 */
 	BatchClaimer(RelayStore store, LongFunction<Set<Integer>> ownedUntilNanos, RelaySettings settings) {
+		this(store, ownedUntilNanos, settings, System::nanoTime);
+	}
+
+	/**
+	 * Create a claimer.
+	 * @param store the store to read from
+	 * @param ownedUntilNanos the partitions whose lease outlives a reading of
+	 * {@code nanoTime}
+	 * @param settings the relay settings
+	 * @param nanoTime the monotonic clock
+	 */
+	BatchClaimer(RelayStore store, LongFunction<Set<Integer>> ownedUntilNanos, RelaySettings settings,
+			LongSupplier nanoTime) {
 		this.store = store;
+		this.nanoTime = nanoTime;
 		this.ownedUntilNanos = ownedUntilNanos;
 		this.batchSize = settings.batchSize;
 		this.batchMaxBytes = settings.batchMaxBytes;
@@ -72,7 +89,7 @@ final class BatchClaimer {
 	 * @return the partitions
 	 */
 	Set<Integer> sendablePartitions() {
-		return this.ownedUntilNanos.apply(System.nanoTime() + this.sendWindow.toNanos());
+		return this.ownedUntilNanos.apply(this.nanoTime.getAsLong() + this.sendWindow.toNanos());
 	}
 
 	/**
@@ -100,7 +117,7 @@ final class BatchClaimer {
 	 * @return the batch, empty when no partition is sendable or no event is due
 	 */
 	Claim claimForLoop(Set<UUID> unrecorded) {
-		long now = System.nanoTime();
+		long now = this.nanoTime.getAsLong();
 		return claim(unrecorded, this.moreExpired || now - this.lastExpiredNanos >= this.expireIntervalNanos);
 	}
 
@@ -116,7 +133,7 @@ final class BatchClaimer {
 		RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes,
 				expire);
 		if (expire) {
-			this.lastExpiredNanos = System.nanoTime();
+			this.lastExpiredNanos = this.nanoTime.getAsLong();
 			this.moreExpired = fetched.moreExpired();
 		}
 		List<ClaimedEvent> batch = fetched.events();

@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.outbox.OutboxTables;
 import org.junit.jupiter.api.Test;
@@ -22,14 +23,18 @@ class BatchClaimerTests {
 
 	private final ExpiryRecordingStore store = new ExpiryRecordingStore();
 
+	/** The claimer's monotonic clock, moved by the tests. */
+	private final AtomicLong nanoTime = new AtomicLong(1_000_000_000L);
+
 	@Test
-	void theRelayThreadMarksExpiredEventsOncePerPollInterval() throws InterruptedException {
+	void theRelayThreadMarksExpiredEventsOncePerPollInterval() {
 		BatchClaimer claimer = claimer(Duration.ofMillis(200));
 		claimer.claimForLoop(Set.of());
+		this.nanoTime.addAndGet(Duration.ofMillis(199).toNanos());
 		claimer.claimForLoop(Set.of());
 		claimer.claimForLoop(Set.of());
 		assertThat(this.store.expireFlags).containsExactly(true, false, false);
-		Thread.sleep(250);
+		this.nanoTime.addAndGet(Duration.ofMillis(1).toNanos());
 		claimer.claimForLoop(Set.of());
 		claimer.claimForLoop(Set.of());
 		assertThat(this.store.expireFlags).containsExactly(true, false, false, true, false);
@@ -60,7 +65,7 @@ class BatchClaimerTests {
 	private BatchClaimer claimer(Duration pollInterval) {
 		OutboxRelay.Builder builder = OutboxRelay.builder(new SimpleDriverDataSource(), OutboxTables.defaults())
 			.pollInterval(pollInterval);
-		return new BatchClaimer(this.store, (until) -> Set.of(0), new RelaySettings(builder));
+		return new BatchClaimer(this.store, (until) -> Set.of(0), new RelaySettings(builder), this.nanoTime::get);
 	}
 
 	private static final class ExpiryRecordingStore implements RelayStore {
