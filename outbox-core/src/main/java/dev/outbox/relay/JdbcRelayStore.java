@@ -214,15 +214,16 @@ final class JdbcRelayStore implements RelayStore {
 	}
 
 	/**
-	 * Mark up to {@code limit} expired pending or parked events of the given partitions
-	 * {@code EXPIRED}, then read due pending events of the given partitions in seq order,
-	 * skipping expired ones and those behind a blocked (destination, key), up to a number
-	 * of rows and of bytes.
+	 * When asked, mark up to {@code limit} expired pending or parked events of the given
+	 * partitions {@code EXPIRED}; then read due pending events of the given partitions in
+	 * seq order, skipping expired ones and those behind a blocked (destination, key), up
+	 * to a number of rows and of bytes.
 	 * @param partitions the partitions
 	 * @param perPartition the most events read from one partition
-	 * @param limit the most events returned
+	 * @param limit the most events returned, and the most events marked expired
 	 * @param maxBytes the most payload and header bytes returned (at least one event is
 	 * returned if any is due)
+	 * @param expire whether to mark expired events first
 	 * @return the events
 	 */
 	@Override
