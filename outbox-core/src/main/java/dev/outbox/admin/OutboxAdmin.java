@@ -33,8 +33,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * {@link #failedEvents(int, boolean)} lists parked and failing events with their last
  * error (payloads only when asked for). {@link #replay(UUID)} and {@link #replayAll()}
  * make parked and failing events pending again with a fresh budget of attempts and due at
- * once; {@link #discard(UUID)} deletes one. A replayed event keeps its place in the order
- * of its key (its insertion sequence is unchanged), so the later events of the key, which
+ * once by the database's clock (the relay's, whatever this instance's clock says);
+ * {@link #discard(UUID)} deletes one. A replayed event keeps its place in the order of
+ * its key (its insertion sequence is unchanged), so the later events of the key, which
  * waited behind it, still follow it. Its last error is kept until the next attempt
  * overwrites it.
  * <p>
@@ -105,7 +106,8 @@ public final class OutboxAdmin {
 	/**
 	 * Count pending, failing, parked and expired events and measure the oldest due one,
 	 * in one statement (it scans the pending, parked and expired rows: cache the result
-	 * when polling often).
+	 * when polling often). An event is due by the database's clock, as for the relay; its
+	 * age is measured with this instance's clock ({@link Builder#clock(Clock)}).
 	 * @return the snapshot
 	 */
 	public OutboxStats stats() {
@@ -119,7 +121,7 @@ public final class OutboxAdmin {
 				age = age.isNegative() ? Duration.ZERO : age;
 			}
 			return new OutboxStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), age, rs.getLong(5));
-		}, statements.time(now));
+		});
 		return Objects.requireNonNull(stats);
 	}
 
@@ -154,14 +156,14 @@ public final class OutboxAdmin {
 	}
 
 	/**
-	 * Make a parked or failing event pending again: due now, attempts reset to zero.
-	 * Wakes the relay.
+	 * Make a parked or failing event pending again: due now by the database's clock,
+	 * attempts reset to zero. Wakes the relay.
 	 * @param id the message id
 	 * @return whether a parked or failing event with that id existed
 	 */
 	public boolean replay(UUID id) {
 		Statements statements = statements();
-		int updated = this.jdbc.update(statements.replay, statements.time(this.clock.instant()), statements.id(id));
+		int updated = this.jdbc.update(statements.replay, statements.id(id));
 		if (updated > 0) {
 			logger.info("Outbox event " + id + " replayed");
 			notifyRelays();
@@ -171,13 +173,13 @@ public final class OutboxAdmin {
 	}
 
 	/**
-	 * Make every parked and failing event pending again: due now, attempts reset to zero.
-	 * Wakes the relay.
+	 * Make every parked and failing event pending again: due now by the database's clock,
+	 * attempts reset to zero. Wakes the relay.
 	 * @return the number of events replayed
 	 */
 	public int replayAll() {
 		Statements statements = statements();
-		int updated = this.jdbc.update(statements.replayAll, statements.time(this.clock.instant()));
+		int updated = this.jdbc.update(statements.replayAll);
 		if (updated > 0) {
 			logger.info(updated + " outbox events replayed");
 			notifyRelays();
@@ -265,7 +267,7 @@ public final class OutboxAdmin {
 					select sum(case when status = %2$s then 1 else 0 end),
 					       sum(case when status = %2$s and attempts > 0 then 1 else 0 end),
 					       sum(case when status = %3$s then 1 else 0 end),
-					       min(case when status = %2$s and (attempts > 0 or available_at <= ?)
+					       min(case when status = %2$s and (attempts > 0 or available_at <= utc_timestamp(6))
 					         then (case when attempts > 0 then created_at else available_at end) end),
 					       sum(case when status = %4$s then 1 else 0 end)
 					from %1$s where status in (%2$s, %3$s, %4$s)
@@ -274,7 +276,7 @@ public final class OutboxAdmin {
 					       count(*) filter (where status = %2$s and attempts > 0),
 					       count(*) filter (where status = %3$s),
 					       min(case when attempts > 0 then created_at else available_at end)
-					         filter (where status = %2$s and (attempts > 0 or available_at <= ?)),
+					         filter (where status = %2$s and (attempts > 0 or available_at <= now())),
 					       count(*) filter (where status = %4$s)
 					from %1$s where status in (%2$s, %3$s, %4$s)
 					""".formatted(events, PENDING, PARKED, EXPIRED);
@@ -285,8 +287,10 @@ public final class OutboxAdmin {
 			String find = "select " + SUMMARY_COLUMNS + "%s from " + events + " where id = ? and " + PROBLEM;
 			this.find = find.formatted("");
 			this.findWithPayload = find.formatted(", payload");
-			String replay = "update " + events + " set status = " + PENDING + ", attempts = 0, available_at = ? where "
-					+ PROBLEM;
+			// due at once by the database's clock, the clock the relay's fetch compares
+			// due times with, whatever the clock of this instance says
+			String replay = "update " + events + " set status = " + PENDING + ", attempts = 0, available_at = "
+					+ (this.mysql ? "utc_timestamp(6)" : "now()") + " where " + PROBLEM;
 			this.replay = replay + " and id = ?";
 			this.replayAll = replay;
 			this.discard = "delete from " + events + " where id = ? and " + PROBLEM;
@@ -294,10 +298,6 @@ public final class OutboxAdmin {
 
 		Object id(UUID id) {
 			return this.mysql ? id.toString() : id;
-		}
-
-		Object time(Instant instant) {
-			return this.mysql ? LocalDateTime.ofInstant(instant, ZoneOffset.UTC) : instant.atOffset(ZoneOffset.UTC);
 		}
 
 		@Nullable Instant instant(ResultSet rs, int column) throws SQLException {
@@ -345,7 +345,8 @@ public final class OutboxAdmin {
 		}
 
 		/**
-		 * The clock for ages and due times (default: system UTC).
+		 * The clock that {@link OutboxAdmin#stats()} measures ages with (default: system
+		 * UTC). Due times are the database's clock, as for the relay.
 		 * @param clock the clock
 		 * @return this builder
 		 */

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -48,8 +49,6 @@ import static org.awaitility.Awaitility.await;
 @ValueSource(strings = { "postgresql", "mariadb", "mysql" })
 class OutboxAdminIntegrationTests {
 
-	private static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
-
 	@Parameter
 	String product;
 
@@ -67,6 +66,11 @@ class OutboxAdminIntegrationTests {
 
 	private OutboxAdmin admin;
 
+	/**
+	 * The database's time when the test starts, whole seconds; the admin's fixed clock.
+	 */
+	private Instant now;
+
 	@BeforeEach
 	void createSchema() {
 		this.database = TestDatabase.create(this.product);
@@ -75,8 +79,10 @@ class OutboxAdminIntegrationTests {
 		this.tables = new OutboxTables(this.database.schema(), "outbox_event", "outbox_processed_message");
 		this.jdbc = new JdbcTemplate(this.dataSource);
 		this.database.migrateOutboxSchema(this.dataSource);
+		// due times are the database's clock: the rows below are due or not by it
+		this.now = databaseNow().truncatedTo(ChronoUnit.SECONDS);
 		this.admin = OutboxAdmin.builder(this.dataSource, this.tables)
-			.clock(Clock.fixed(NOW, ZoneOffset.UTC))
+			.clock(Clock.fixed(this.now, ZoneOffset.UTC))
 			.onReplay(this.wakeUps::incrementAndGet)
 			.build();
 	}
@@ -101,15 +107,15 @@ class OutboxAdminIntegrationTests {
 
 	@Test
 	void statsCountPendingFailingAndParkedAndAgeTheOldestDueEvent() {
-		insert("k1", "PENDING", 0, NOW.minusSeconds(30), NOW.minusSeconds(30), null);
+		insert("k1", "PENDING", 0, this.now.minusSeconds(30), this.now.minusSeconds(30), null);
 		// delayed, due since 10 s
-		insert("k2", "PENDING", 0, NOW.minusSeconds(90), NOW.minusSeconds(10), null);
+		insert("k2", "PENDING", 0, this.now.minusSeconds(90), this.now.minusSeconds(10), null);
 		// delayed, not due
-		insert("k3", "PENDING", 0, NOW.minusSeconds(300), NOW.plusSeconds(60), null);
+		insert("k3", "PENDING", 0, this.now.minusSeconds(300), this.now.plusSeconds(60), null);
 		// failing, backing off
-		insert("k4", "PENDING", 2, NOW.minusSeconds(45), NOW.plusSeconds(5), "boom");
-		insert("k5", "PARKED", 10, NOW.minusSeconds(600), NOW.minusSeconds(500), "gone");
-		insert("k6", "PUBLISHED", 0, NOW.minusSeconds(900), NOW.minusSeconds(900), null);
+		insert("k4", "PENDING", 2, this.now.minusSeconds(45), this.now.plusSeconds(5), "boom");
+		insert("k5", "PARKED", 10, this.now.minusSeconds(600), this.now.minusSeconds(500), "gone");
+		insert("k6", "PUBLISHED", 0, this.now.minusSeconds(900), this.now.minusSeconds(900), null);
 
 		OutboxStats stats = this.admin.stats();
 
@@ -121,9 +127,9 @@ class OutboxAdminIntegrationTests {
 
 	@Test
 	void listsParkedThenFailingEventsWithTheirErrorAndPayloadOnlyWhenAsked() {
-		UUID failing = insert("k1", "PENDING", 2, NOW.minusSeconds(20), NOW.plusSeconds(5), "broker down");
-		UUID parked = insert("k2", "PARKED", 10, NOW.minusSeconds(10), NOW, "no route");
-		insert("k3", "PENDING", 0, NOW, NOW, null);
+		UUID failing = insert("k1", "PENDING", 2, this.now.minusSeconds(20), this.now.plusSeconds(5), "broker down");
+		UUID parked = insert("k2", "PARKED", 10, this.now.minusSeconds(10), this.now, "no route");
+		insert("k3", "PENDING", 0, this.now, this.now, null);
 
 		List<FailedEvent> events = this.admin.failedEvents(10, false);
 
@@ -135,7 +141,7 @@ class OutboxAdminIntegrationTests {
 		assertThat(first.eventType()).isEqualTo("order-placed");
 		assertThat(first.attempts()).isEqualTo(10);
 		assertThat(first.lastError()).isEqualTo("no route");
-		assertThat(first.createdAt()).isEqualTo(NOW.minusSeconds(10));
+		assertThat(first.createdAt()).isEqualTo(this.now.minusSeconds(10));
 		assertThat(first.payload()).isNull();
 		assertThat(events.get(1).state()).isEqualTo(FailedEvent.State.FAILING);
 		assertThat(this.admin.failedEvents(1, true)).singleElement()
@@ -148,15 +154,33 @@ class OutboxAdminIntegrationTests {
 
 	@Test
 	void replayMakesAParkedEventPendingAndDueWithFreshAttempts() {
-		UUID parked = insert("k1", "PARKED", 10, NOW.minusSeconds(10), NOW.minusSeconds(5), "no route");
+		UUID parked = insert("k1", "PARKED", 10, this.now.minusSeconds(10), this.now.minusSeconds(5), "no route");
+		Instant before = databaseNow();
 
 		assertThat(this.admin.replay(parked)).isTrue();
 
 		Map<String, Object> row = row(parked);
 		assertThat(row).containsEntry("status", "PENDING").containsEntry("attempts", 0);
-		assertThat(availableAt(parked)).isEqualTo(NOW);
+		assertThat(availableAt(parked)).isBetween(before, databaseNow());
 		assertThat(this.wakeUps).hasValue(1);
 		assertThat(this.admin.stats().parked()).isZero();
+	}
+
+	@Test
+	void replayedEventsAreDueByTheDatabaseClockWhenTheInstanceClockIsAhead() {
+		OutboxAdmin ahead = OutboxAdmin.builder(this.dataSource, this.tables)
+			.clock(Clock.offset(Clock.systemUTC(), Duration.ofHours(1)))
+			.build();
+		UUID parked = insert("k1", "PARKED", 10, this.now.minusSeconds(10), this.now.minusSeconds(5), "no route");
+		UUID failing = insert("k2", "PENDING", 3, this.now.minusSeconds(10), this.now.minusSeconds(5), "timeout");
+
+		assertThat(ahead.replay(parked)).isTrue();
+		assertThat(ahead.replayAll()).isOne();
+
+		// the relay's fetch sends a row once available_at <= the database's now
+		Instant now = databaseNow();
+		assertThat(availableAt(parked)).isBeforeOrEqualTo(now);
+		assertThat(availableAt(failing)).isBeforeOrEqualTo(now);
 	}
 
 	@Test
@@ -164,8 +188,8 @@ class OutboxAdminIntegrationTests {
 		OutboxAdmin admin = OutboxAdmin.builder(this.dataSource, this.tables)
 			.notifyChannel("outbox_admin_test")
 			.build();
-		UUID parked = insert("k1", "PARKED", 10, NOW.minusSeconds(10), NOW.minusSeconds(5), "no route");
-		UUID failing = insert("k2", "PENDING", 3, NOW.minusSeconds(10), NOW.plusSeconds(5), "timeout");
+		UUID parked = insert("k1", "PARKED", 10, this.now.minusSeconds(10), this.now.minusSeconds(5), "no route");
+		UUID failing = insert("k2", "PENDING", 3, this.now.minusSeconds(10), this.now.plusSeconds(5), "timeout");
 		if (this.mysql) {
 			// no notifications there: the channel is ignored, the relays poll
 			assertThat(admin.replay(parked)).isTrue();
@@ -193,8 +217,8 @@ class OutboxAdminIntegrationTests {
 
 	@Test
 	void replayAndDiscardIgnoreEventsThatAreNeitherParkedNorFailing() {
-		UUID pending = insert("k1", "PENDING", 0, NOW, NOW, null);
-		UUID published = insert("k2", "PUBLISHED", 0, NOW, NOW, null);
+		UUID pending = insert("k1", "PENDING", 0, this.now, this.now, null);
+		UUID published = insert("k2", "PUBLISHED", 0, this.now, this.now, null);
 
 		assertThat(this.admin.replay(pending)).isFalse();
 		assertThat(this.admin.replay(published)).isFalse();
@@ -208,9 +232,9 @@ class OutboxAdminIntegrationTests {
 
 	@Test
 	void replayAllReplaysParkedAndFailingEvents() {
-		insert("k1", "PARKED", 10, NOW, NOW, "a");
-		insert("k2", "PARKED", 10, NOW, NOW, "b");
-		insert("k3", "PENDING", 3, NOW, NOW.plusSeconds(60), "c");
+		insert("k1", "PARKED", 10, this.now, this.now, "a");
+		insert("k2", "PARKED", 10, this.now, this.now, "b");
+		insert("k3", "PENDING", 3, this.now, this.now.plusSeconds(60), "c");
 
 		assertThat(this.admin.replayAll()).isEqualTo(3);
 
@@ -220,8 +244,8 @@ class OutboxAdminIntegrationTests {
 
 	@Test
 	void discardDeletesAParkedEvent() {
-		UUID parked = insert("k1", "PARKED", 10, NOW, NOW, "a");
-		UUID other = insert("k2", "PARKED", 10, NOW, NOW, "a");
+		UUID parked = insert("k1", "PARKED", 10, this.now, this.now, "a");
+		UUID other = insert("k2", "PARKED", 10, this.now, this.now, "a");
 
 		assertThat(this.admin.discard(parked)).isTrue();
 
@@ -317,6 +341,12 @@ class OutboxAdminIntegrationTests {
 		String sql = "select available_at from " + this.tables.qualifiedEventTable() + " where id = ?";
 		return this.mysql ? this.jdbc.queryForObject(sql, LocalDateTime.class, id(id)).toInstant(ZoneOffset.UTC)
 				: this.jdbc.queryForObject(sql, OffsetDateTime.class, id(id)).toInstant();
+	}
+
+	private Instant databaseNow() {
+		return this.mysql
+				? this.jdbc.queryForObject("select utc_timestamp(6)", LocalDateTime.class).toInstant(ZoneOffset.UTC)
+				: this.jdbc.queryForObject("select now()", OffsetDateTime.class).toInstant();
 	}
 
 	private int count() {
