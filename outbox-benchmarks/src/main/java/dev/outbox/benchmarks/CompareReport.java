@@ -86,7 +86,7 @@ final class CompareReport {
 			return "%+.0f%%".formatted(value);
 		}
 		if (metric.endsWith(" ms")) {
-			return "%.1f".formatted(value);
+			return "%.2f".formatted(value);
 		}
 		return "%,.0f".formatted(value);
 	}

@@ -96,7 +96,7 @@ record Stats(int count, double mean, double p50, double p99, double max) {
 	 * @return for example {@code p50 1.2 ms, p99 4.5 ms, max 9.0 ms}
 	 */
 	String millis() {
-		return "p50 %.1f ms, p99 %.1f ms, max %.1f ms".formatted(p50Millis(), p99Millis(), maxMillis());
+		return "p50 %.2f ms, p99 %.2f ms, max %.1f ms".formatted(p50Millis(), p99Millis(), maxMillis());
 	}
 
 }
