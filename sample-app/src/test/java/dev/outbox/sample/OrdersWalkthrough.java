@@ -22,10 +22,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The walkthrough of the sample (the README's Sample app section, then
- * sample-app/README.md), step by step over HTTP against the running
- * application: place an order, see it listed, watch the shipping consumer create its
- * shipment, redeliver the event and see the duplicate skipped, then ask the actuator's
- * outbox endpoint and the health. Subclasses choose the broker and the servers.
+ * sample-app/README.md), step by step over HTTP against the running application: place an
+ * order, see it listed, watch the shipping consumer create its shipment, redeliver the
+ * event and see the duplicate skipped, then ask the actuator's outbox endpoint and the
+ * health. Subclasses choose the broker and the servers.
  */
 abstract class OrdersWalkthrough {
 
