@@ -262,12 +262,15 @@ public final class OutboxAdmin {
 			this.mysql = database.isMySqlFamily();
 			String events = tables.qualifiedEventTable();
 			// waiting since: when it became due; a failing event since it was recorded
-			// (its available_at moves with the backoff)
+			// (its available_at moves with the backoff). Due as for the relay: by the
+			// database's clock, and at once when written without a delay, whatever the
+			// writer's clock said
 			this.stats = this.mysql ? """
 					select sum(case when status = %2$s then 1 else 0 end),
 					       sum(case when status = %2$s and attempts > 0 then 1 else 0 end),
 					       sum(case when status = %3$s then 1 else 0 end),
-					       min(case when status = %2$s and (attempts > 0 or available_at <= utc_timestamp(6))
+					       min(case when status = %2$s
+					           and (attempts > 0 or available_at <= created_at or available_at <= utc_timestamp(6))
 					         then (case when attempts > 0 then created_at else available_at end) end),
 					       sum(case when status = %4$s then 1 else 0 end)
 					from %1$s where status in (%2$s, %3$s, %4$s)
@@ -276,7 +279,8 @@ public final class OutboxAdmin {
 					       count(*) filter (where status = %2$s and attempts > 0),
 					       count(*) filter (where status = %3$s),
 					       min(case when attempts > 0 then created_at else available_at end)
-					         filter (where status = %2$s and (attempts > 0 or available_at <= now())),
+					         filter (where status = %2$s
+					           and (attempts > 0 or available_at <= created_at or available_at <= now())),
 					       count(*) filter (where status = %4$s)
 					from %1$s where status in (%2$s, %3$s, %4$s)
 					""".formatted(events, PENDING, PARKED, EXPIRED);

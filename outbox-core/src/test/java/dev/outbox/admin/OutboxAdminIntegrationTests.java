@@ -126,6 +126,16 @@ class OutboxAdminIntegrationTests {
 	}
 
 	@Test
+	void statsCountEventsWrittenWithoutADelayAsDueWhateverTheWriterClockSaid() {
+		// written by an instance whose clock runs an hour ahead of the database's
+		Instant ahead = this.now.plus(Duration.ofHours(1));
+		insert("k1", "PENDING", 0, ahead, ahead, null);
+
+		// due at once for the relay (available_at = created_at): waiting, for no time yet
+		assertThat(this.admin.stats().oldestPendingAge()).isEqualTo(Duration.ZERO);
+	}
+
+	@Test
 	void listsParkedThenFailingEventsWithTheirErrorAndPayloadOnlyWhenAsked() {
 		UUID failing = insert("k1", "PENDING", 2, this.now.minusSeconds(20), this.now.plusSeconds(5), "broker down");
 		UUID parked = insert("k2", "PARKED", 10, this.now.minusSeconds(10), this.now, "no route");
