@@ -348,15 +348,17 @@ class OutboxAdminIntegrationTests {
 	}
 
 	private Instant availableAt(UUID id) {
-		String sql = "select available_at from " + this.tables.qualifiedEventTable() + " where id = ?";
-		return this.mysql ? this.jdbc.queryForObject(sql, LocalDateTime.class, id(id)).toInstant(ZoneOffset.UTC)
-				: this.jdbc.queryForObject(sql, OffsetDateTime.class, id(id)).toInstant();
+		return instant("select available_at from " + this.tables.qualifiedEventTable() + " where id = ?", id(id));
 	}
 
 	private Instant databaseNow() {
-		return this.mysql
-				? this.jdbc.queryForObject("select utc_timestamp(6)", LocalDateTime.class).toInstant(ZoneOffset.UTC)
-				: this.jdbc.queryForObject("select now()", OffsetDateTime.class).toInstant();
+		return instant(this.mysql ? "select utc_timestamp(6)" : "select now()");
+	}
+
+	/** The one time the query selects: UTC {@code datetime(6)} on MariaDB and MySQL. */
+	private Instant instant(String sql, Object... args) {
+		return this.mysql ? this.jdbc.queryForObject(sql, LocalDateTime.class, args).toInstant(ZoneOffset.UTC)
+				: this.jdbc.queryForObject(sql, OffsetDateTime.class, args).toInstant();
 	}
 
 	private int count() {
