@@ -63,9 +63,9 @@ class TestPostgresBootstrapIntegrationTests {
 
 	@Test
 	void severalJvmsCreatingTheMissingRoleAndDatabaseAtOnceAllConnect() throws Exception {
-		// the comparison benchmark starts its peers' JVMs at once on a fresh machine:
-		// each
-		// finds the role and database missing, and all but the first create fail
+		// the comparison benchmark starts its peers' JVMs at once on a fresh
+		// machine: each finds the role and database missing, and all but the first
+		// create fail
 		int callers = 4;
 		CyclicBarrier start = new CyclicBarrier(callers);
 		ExecutorService executor = Executors.newFixedThreadPool(callers);
