@@ -38,6 +38,12 @@ import static org.awaitility.Awaitility.await;
  */
 public final class KafkaTestClient implements AutoCloseable {
 
+	/**
+	 * The key of the records that only warm a producer up: {@link #poll()} leaves them
+	 * out.
+	 */
+	public static final String WARM_UP_KEY = "warm-up";
+
 	private final KafkaConsumer<String, byte[]> consumer;
 
 	private final String topic;
@@ -81,14 +87,18 @@ public final class KafkaTestClient implements AutoCloseable {
 	}
 
 	/**
-	 * Poll once and return everything received so far.
+	 * Poll once and return everything received so far, but the warm-up records.
 	 */
 	public synchronized List<ConsumerRecord<String, byte[]>> poll() {
 		if (!this.assigned) {
 			assign();
 		}
 		if (this.assigned) {
-			this.consumer.poll(Duration.ofMillis(200)).forEach(this.received::add);
+			this.consumer.poll(Duration.ofMillis(200)).forEach((record) -> {
+				if (!WARM_UP_KEY.equals(record.key())) {
+					this.received.add(record);
+				}
+			});
 		}
 		return List.copyOf(this.received);
 	}

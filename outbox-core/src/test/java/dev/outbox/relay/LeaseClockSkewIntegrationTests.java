@@ -18,7 +18,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
-import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxRelayListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -154,7 +153,8 @@ class LeaseClockSkewIntegrationTests extends KafkaRelayTests {
 		OutboxRelay relay = this.fixture.relay()
 			.instanceId(instanceId)
 			.clock(clock)
-			.sender(new RecordingSender(new KafkaOutboxSender(this.template), (m) -> false, sends, violations))
+			// warmed up: a first send slower than the send timeout would be a retry
+			.sender(new RecordingSender(warmedUpSender(), (m) -> false, sends, violations))
 			.listener(listener)
 			.leaseDuration(Duration.ofSeconds(6))
 			.sendTimeout(Duration.ofSeconds(2))
