@@ -304,10 +304,11 @@ class DatabaseRestartIntegrationTests {
 					&& ids(this.client.poll()).keySet().containsAll(tableIds()));
 
 		// only the re-established LISTEN (PostgreSQL) or the commit listener (MariaDB)
-		// can wake the relay for this commit
+		// can wake the relay for this commit (well within the 5-minute poll, even on a
+		// loaded machine)
 		UUID afterRestore = this.transactions
 			.execute((status) -> this.outbox.publish(OutboxEvent.of(this.topic, "after-restore", -1)));
-		await().atMost(Duration.ofSeconds(3))
+		await().atMost(Duration.ofSeconds(15))
 			.until(() -> ids(this.client.poll()).containsKey(String.valueOf(afterRestore)));
 
 		assertThat(relay.isRunning()).isTrue();
