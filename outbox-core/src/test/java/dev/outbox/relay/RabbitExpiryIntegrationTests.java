@@ -250,7 +250,9 @@ class RabbitExpiryIntegrationTests {
 	@Test
 	void messageNobodyConsumesInTimeIsDeadLetteredByTheQueue() {
 		relay(this.fixture.relay()).start();
-		UUID id = publish("order-4", "unread", Instant.now().plusSeconds(3));
+		// time enough for the relay to send it first, on a loaded machine too (else the
+		// relay expires it itself, and nothing reaches the dead-letter queue)
+		UUID id = publish("order-4", "unread", Instant.now().plusSeconds(8));
 		List<Message> deadLettered = receive(this.deadLetterQueue, 1);
 		assertThat(deadLettered).singleElement()
 			.satisfies((message) -> assertThat(message.getMessageProperties().getMessageId()).isEqualTo(id.toString()));
