@@ -139,7 +139,8 @@ public final class OutboxRelay {
 				this.recorder::awaitRecorded);
 		this.claimer = new BatchClaimer(store, this.leases::ownedUntil, this.settings);
 		this.delivery = new OrderedDelivery(this.settings.routes, this.settings.sendTimeout, builder.clock);
-		this.loop = new RelayLoop(() -> relayOnce(true), this::giveUp, this.settings);
+		this.loop = new RelayLoop(() -> relayOnce(true), this::giveUp, this.recorder::takeScheduledRetry,
+				this.settings);
 		this.housekeeping = new RelayHousekeeping(store, this.leases, this.claimer::sendablePartitions,
 				this.loop::wakeUp, this.settings);
 	}
@@ -548,7 +549,8 @@ public final class OutboxRelay {
 		}
 
 		/**
-		 * The fallback polling interval when nothing wakes the relay.
+		 * The fallback polling interval when nothing wakes the relay: neither a commit,
+		 * nor a notification, nor the end of the backoff of an event it failed to send.
 		 * @param pollInterval the interval (default 1s)
 		 * @return this builder
 		 */

@@ -15,6 +15,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
 
 import dev.outbox.spi.NotAttemptedException;
@@ -43,6 +44,9 @@ final class OutcomeRecorder {
 	private static final Log logger = LogFactory.getLog(OutboxRelay.class);
 
 	private static final Duration FAILURE_WARNING_INTERVAL = Duration.ofSeconds(30);
+
+	/** No retry recorded: {@link #takeScheduledRetry()}. */
+	static final long NO_RETRY = Long.MAX_VALUE;
 
 	private final RelayStore store;
 
@@ -82,6 +86,12 @@ final class OutcomeRecorder {
 	 * if any. Used under the relay's batch lock.
 	 */
 	private @Nullable Recording leftOut;
+
+	/**
+	 * The {@link System#nanoTime()} by which the earliest retry recorded since the last
+	 * {@link #takeScheduledRetry()} is due, or {@link #NO_RETRY}.
+	 */
+	private final AtomicLong scheduledRetry = new AtomicLong(NO_RETRY);
 
 	OutcomeRecorder(RelayStore store, RelaySettings settings, Clock clock, DoubleSupplier random,
 			OutboxRelayListener listener, RetryTemplate storeRetry) {
@@ -280,6 +290,7 @@ final class OutcomeRecorder {
 				return;
 			}
 		}
+		scheduleRetry(failures);
 		warnOfRetries(outcomes);
 		outcomes.forEach((event, failure) -> {
 			OutboxMessage message = event.message();
@@ -297,6 +308,41 @@ final class OutcomeRecorder {
 				notifyListener(() -> this.listener.onFailed(message, failure.attempts(), failure.error()));
 			}
 		});
+	}
+
+	/**
+	 * Remember when the earliest of the recorded retries is due. The database set each
+	 * due time from its clock when it ran the update, before this reading of the
+	 * monotonic clock: the event is due by then plus its delay.
+	 */
+	private void scheduleRetry(List<RelayStore.Failure> failures) {
+		long recordedAt = System.nanoTime();
+		for (RelayStore.Failure failure : failures) {
+			if (!failure.parked()) {
+				this.scheduledRetry.accumulateAndGet(recordedAt + failure.delay().toNanos(), OutcomeRecorder::earlier);
+			}
+		}
+	}
+
+	/**
+	 * The earlier of two {@link System#nanoTime()} readings, either of which may be
+	 * {@link #NO_RETRY}.
+	 */
+	static long earlier(long one, long other) {
+		if (one == NO_RETRY) {
+			return other;
+		}
+		return (other != NO_RETRY && other - one < 0) ? other : one;
+	}
+
+	/**
+	 * When the earliest retry recorded since the last call is due, and forget it: the
+	 * relay loop waits no longer than that, so a retry is not held up by a long poll
+	 * interval.
+	 * @return a {@link System#nanoTime()} reading, or {@link #NO_RETRY}
+	 */
+	long takeScheduledRetry() {
+		return this.scheduledRetry.getAndSet(NO_RETRY);
 	}
 
 	/**

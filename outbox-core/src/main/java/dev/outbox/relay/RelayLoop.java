@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import org.apache.commons.logging.Log;
@@ -14,7 +15,8 @@ import org.springframework.dao.DataAccessException;
 
 /**
  * The relay thread: runs pipeline passes until stopped, at once while more events wait,
- * else when woken up or after the poll interval.
+ * else when woken up, when a retry the relay recorded falls due, or after the poll
+ * interval, whichever comes first.
  * <p>
  * It survives any {@link Throwable} of a pass: it logs it and waits before the next pass,
  * from 100 ms doubling up to ten poll intervals. When {@value #MAX_CONSECUTIVE_ERRORS}
@@ -39,6 +41,8 @@ final class RelayLoop {
 
 	private final Consumer<Throwable> giveUp;
 
+	private final LongSupplier takeScheduledRetry;
+
 	private final Duration pollInterval;
 
 	private final String instanceId;
@@ -53,11 +57,15 @@ final class RelayLoop {
 	 * Create a loop.
 	 * @param pass one pass of the pipeline
 	 * @param giveUp what to do when the relay cannot go on
+	 * @param takeScheduledRetry when the earliest retry recorded since the last call is
+	 * due ({@link OutcomeRecorder#takeScheduledRetry()})
 	 * @param settings the relay settings
 	 */
-	RelayLoop(Supplier<RelayPass> pass, Consumer<Throwable> giveUp, RelaySettings settings) {
+	RelayLoop(Supplier<RelayPass> pass, Consumer<Throwable> giveUp, LongSupplier takeScheduledRetry,
+			RelaySettings settings) {
 		this.pass = pass;
 		this.giveUp = giveUp;
+		this.takeScheduledRetry = takeScheduledRetry;
 		this.pollInterval = settings.pollInterval;
 		this.instanceId = settings.instanceId;
 	}
@@ -135,9 +143,11 @@ final class RelayLoop {
 	private void relayUntilStopped() {
 		long errorDelay = FIRST_ERROR_DELAY_MILLIS;
 		int consecutiveErrors = 0;
+		long retryDue = OutcomeRecorder.NO_RETRY;
 		while (this.running) {
 			boolean moreWaiting = false;
 			boolean failed = true;
+			long passStarted = System.nanoTime();
 			try {
 				moreWaiting = this.pass.get().moreWaiting();
 				failed = false;
@@ -166,9 +176,15 @@ final class RelayLoop {
 				sleepQuietly(errorDelay);
 				errorDelay = Math.min(errorDelay * 2, this.pollInterval.toMillis() * 10);
 			}
+			// a retry due when this pass started was found by its fetch (or waits behind
+			// its key); the ones recorded by this pass fall due after it started
+			if (retryDue != OutcomeRecorder.NO_RETRY && retryDue - passStarted <= 0) {
+				retryDue = OutcomeRecorder.NO_RETRY;
+			}
+			retryDue = OutcomeRecorder.earlier(retryDue, this.takeScheduledRetry.getAsLong());
 			if (!moreWaiting && this.running) {
 				try {
-					this.wakeUps.tryAcquire(this.pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+					this.wakeUps.tryAcquire(waitMillis(retryDue), TimeUnit.MILLISECONDS);
 					this.wakeUps.drainPermits();
 				}
 				catch (InterruptedException ex) {
@@ -177,6 +193,22 @@ final class RelayLoop {
 				}
 			}
 		}
+	}
+
+	/**
+	 * How long to wait for a wake-up: the poll interval, or less if a retry falls due
+	 * sooner (rounded up to the millisecond, so the pass runs once it is due).
+	 */
+	private long waitMillis(long retryDue) {
+		long pollMillis = this.pollInterval.toMillis();
+		if (retryDue == OutcomeRecorder.NO_RETRY) {
+			return pollMillis;
+		}
+		long untilDue = retryDue - System.nanoTime();
+		if (untilDue <= 0) {
+			return 0;
+		}
+		return Math.min(pollMillis, TimeUnit.NANOSECONDS.toMillis(untilDue) + 1);
 	}
 
 	private static void sleepQuietly(long millis) {

@@ -20,6 +20,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.OutboxEvent;
 import dev.outbox.OutboxHeaders;
 import dev.outbox.jdbc.JdbcOutbox;
+import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import dev.outbox.test.CpuLoad;
@@ -332,6 +333,38 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 		UUID id = this.fixture.insert(this.topic, "key-w", "woken");
 		relay.wakeUp();
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(id).equals("DELETED"));
+	}
+
+	@Test
+	void aFailedSendIsRetriedWhenItsBackoffEndsNotAtTheNextPoll() {
+		KafkaOutboxSender kafka = warmedUpSender();
+		Set<UUID> refused = ConcurrentHashMap.newKeySet();
+		OutboxSender refusingFirstAttempts = new OutboxSender() {
+
+			@Override
+			public String name() {
+				return kafka.name();
+			}
+
+			@Override
+			public CompletableFuture<Void> send(OutboxMessage message) {
+				return refused.add(message.id())
+						? CompletableFuture.failedFuture(new IllegalStateException("simulated: first attempt refused"))
+						: kafka.send(message);
+			}
+
+		};
+		// refused by the relay's first pass; after it, nothing wakes the relay, which
+		// polls
+		// every 5 minutes: only the end of the 200 ms backoff gets it sent again
+		UUID id = this.fixture.insert(this.topic, "key-r", "retried");
+		started(this.fixture.relay()
+			.sender(refusingFirstAttempts)
+			.pollInterval(Duration.ofMinutes(5))
+			.backoff(Duration.ofMillis(200), 1.0, Duration.ofMillis(200), 0.0));
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.fixture.status(id).equals("DELETED"));
+		assertThat(refused).containsExactly(id);
+		assertThat(KafkaTestClient.ids(this.client.awaitRecords(1))).containsExactly(id.toString());
 	}
 
 	@Test

@@ -80,6 +80,15 @@ final class PipelineFixture {
 	}
 
 	/**
+	 * When the earliest retry recorded since the last call falls due, as the relay loop
+	 * asks.
+	 * @return a {@link System#nanoTime()} reading, or {@link OutcomeRecorder#NO_RETRY}
+	 */
+	long takeScheduledRetry() {
+		return this.recorder.takeScheduledRetry();
+	}
+
+	/**
 	 * Wait for the confirmed events marked in the background, if any.
 	 */
 	void awaitRecorded() {

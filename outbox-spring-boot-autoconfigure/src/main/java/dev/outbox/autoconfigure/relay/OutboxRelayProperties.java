@@ -53,7 +53,8 @@ public class OutboxRelayProperties {
 
 	/**
 	 * Interval between polls when nothing wakes the relay. Commits in this JVM and
-	 * notifications from others wake it at once; polling is the fallback.
+	 * notifications from others wake it at once, and the end of the backoff of an event
+	 * it failed to send; polling is the fallback.
 	 */
 	private Duration pollInterval = OutboxRelay.DEFAULT_POLL_INTERVAL;
 
