@@ -177,8 +177,9 @@ final class RelayLoop {
 				errorDelay = Math.min(errorDelay * 2, this.pollInterval.toMillis() * 10);
 			}
 			// a retry due when this pass started was found by its fetch (or waits behind
-			// its key); the ones recorded by this pass fall due after it started
-			if (retryDue != OutcomeRecorder.NO_RETRY && retryDue - passStarted <= 0) {
+			// its key), unless the pass failed; the ones recorded by this pass fall due
+			// after it started
+			if (!failed && retryDue != OutcomeRecorder.NO_RETRY && retryDue - passStarted <= 0) {
 				retryDue = OutcomeRecorder.NO_RETRY;
 			}
 			retryDue = OutcomeRecorder.earlier(retryDue, this.takeScheduledRetry.getAsLong());
