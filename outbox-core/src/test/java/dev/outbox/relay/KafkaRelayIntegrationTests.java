@@ -20,7 +20,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.outbox.OutboxEvent;
 import dev.outbox.OutboxHeaders;
 import dev.outbox.jdbc.JdbcOutbox;
-import dev.outbox.kafka.KafkaOutboxSender;
 import dev.outbox.spi.OutboxMessage;
 import dev.outbox.spi.OutboxSender;
 import dev.outbox.test.CpuLoad;
@@ -337,24 +336,11 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 
 	@Test
 	void aFailedSendIsRetriedWhenItsBackoffEndsNotAtTheNextPoll() {
-		KafkaOutboxSender kafka = warmedUpSender();
+		// refuses the first attempt of each event
 		Set<UUID> refused = ConcurrentHashMap.newKeySet();
-		OutboxSender refusingFirstAttempts = new OutboxSender() {
-
-			@Override
-			public String name() {
-				return kafka.name();
-			}
-
-			@Override
-			public CompletableFuture<Void> send(OutboxMessage message) {
-				return refused.add(message.id())
-						? CompletableFuture.failedFuture(new IllegalStateException("simulated: first attempt refused"))
-						: kafka.send(message);
-			}
-
-		};
-		// refused by the relay's first pass; after it, nothing wakes the relay, which
+		RecordingSender refusingFirstAttempts = RecordingSender.failing(warmedUpSender(),
+				(message) -> refused.add(message.id()));
+		// refused by the relay's first pass; after it nothing wakes the relay, which
 		// polls
 		// every 5 minutes: only the end of the 200 ms backoff gets it sent again
 		UUID id = this.fixture.insert(this.topic, "key-r", "retried");
@@ -415,9 +401,9 @@ class KafkaRelayIntegrationTests extends KafkaRelayTests {
 			for (int i = 0; i < 5; i++) {
 				String key = "key-p" + i;
 				UUID id = transactions.execute((status) -> outbox.publish(OutboxEvent.of(this.topic, key, key)));
-				// seconds at most, on a loaded machine, not the poll's minutes (the
-				// benchmark
-				// write-concurrency measures the commit-to-notification latency)
+				// seconds at most, on a loaded machine, not the poll's minutes
+				// (write-concurrency, a benchmark, measures the latency of the
+				// commit to the notification)
 				await().atMost(Duration.ofSeconds(10)).until(() -> handed.contains(id));
 				await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.status(id).equals("DELETED"));
 			}

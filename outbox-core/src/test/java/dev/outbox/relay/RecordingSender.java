@@ -64,11 +64,16 @@ final class RecordingSender implements OutboxSender {
 	@Override
 	public List<CompletableFuture<Void>> sendAll(List<OutboxMessage> messages) {
 		List<OutboxMessage> passing = new ArrayList<>();
-		for (OutboxMessage message : messages) {
+		// the predicate is asked once per message: it may change its answer (fail a
+		// first attempt only)
+		boolean[] failed = new boolean[messages.size()];
+		for (int i = 0; i < messages.size(); i++) {
+			OutboxMessage message = messages.get(i);
 			if (this.sends.computeIfAbsent(message.id(), (id) -> new AtomicInteger()).incrementAndGet() > 1) {
 				this.violations.add("sent twice: " + message.id() + " key " + message.key());
 			}
-			if (!this.failing.test(message)) {
+			failed[i] = this.failing.test(message);
+			if (!failed[i]) {
 				passing.add(message);
 			}
 		}
@@ -76,9 +81,8 @@ final class RecordingSender implements OutboxSender {
 		List<CompletableFuture<Void>> delivered = this.delegate.sendAll(passing);
 		List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
 		int next = 0;
-		for (OutboxMessage message : messages) {
-			futures.add(this.failing.test(message)
-					? CompletableFuture.failedFuture(new IllegalStateException("simulated broker rejection"))
+		for (boolean fails : failed) {
+			futures.add(fails ? CompletableFuture.failedFuture(new IllegalStateException("simulated broker rejection"))
 					: delivered.get(next++));
 		}
 		return futures;
