@@ -299,8 +299,7 @@ class OutboxAdminIntegrationTests {
 		try {
 			await().atMost(Duration.ofSeconds(10)).until(() -> admin.stats().parked() == 1);
 			// the broker is back before the later events exist: a poll between their
-			// insert
-			// and its return would park them too
+			// insert and its return would park them too
 			brokerDown.set(false);
 			insert("k1", "PENDING", 0, now, now, null, "second");
 			insert("k2", "PENDING", 0, now, now, null, "other");

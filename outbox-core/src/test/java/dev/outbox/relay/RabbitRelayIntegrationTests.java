@@ -170,9 +170,8 @@ class RabbitRelayIntegrationTests {
 				expected.add(this.fixture.insert(this.exchange, "key-" + i, "before-" + i).toString());
 			}
 			List<Message> received = new ArrayList<>(receive(10));
-			// their confirms are back too: a cut before the last one arrives would count
-			// an
-			// attempt for its event
+			// their confirms are back too: a cut before the last one arrives would
+			// count an attempt for its event
 			await().atMost(Duration.ofSeconds(10)).until(() -> this.fixture.count("true") == 0);
 			proxy.cut();
 			for (int i = 0; i < 20; i++) {

@@ -67,8 +67,8 @@ abstract class OrdersWalkthrough {
 			.untilAsserted(() -> assertThat(shipmentsOf(http, orderId)).singleElement()
 				.satisfies((shipment) -> assertThat(shipment).containsEntry("customer", "alice")
 					.containsEntry("messageId", eventId)));
-		// counted once the relay marked it published, which may be after the consumer got
-		// it
+		// counted once the relay marked it published, which may be after the
+		// consumer got it
 		await().atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(metric(http, "outbox.events.published")).isGreaterThanOrEqualTo(1));
 

@@ -173,8 +173,8 @@ class OutboxActuatorAutoConfigurationIntegrationTests {
 				assertThat(health.health().getStatus()).isEqualTo(Status.UP);
 				publish(context, OutboxEvent.of("anywhere", "o-1", "placed"));
 
-				// the failure is set on the relay thread just before it stops counting as
-				// running
+				// the failure is set on the relay thread just before it stops
+				// counting as running
 				await().atMost(Duration.ofSeconds(20)).until(() -> relay.failure() != null && !relay.isRunning());
 				Health down = health.health();
 				assertThat(down.getStatus()).isEqualTo(Status.DOWN);
