@@ -252,7 +252,9 @@ public record OutboxEvent(String destination, @Nullable String routingKey, Strin
 		}
 
 		/**
-		 * Deliver no earlier than the given instant.
+		 * Deliver no earlier than the given instant (by the database's clock): the relay
+		 * that owns the event's key sends it when it falls due, not at its next poll, and
+		 * the later events of its key wait for it.
 		 * @param availableAt the earliest delivery
 		 * @return this builder
 		 */

@@ -24,6 +24,10 @@ import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
  * poll interval in the claims of the relay thread ({@link #claimForLoop(Set)}), at once
  * again while more wait: the read skips them and lets them block nothing either way, and
  * a batch woken by a commit should not pay for a second statement.
+ * <p>
+ * A claim also tells when the next retried or delayed event of its partitions falls due,
+ * as the store read it, on the monotonic clock read after the fetch returned: the store's
+ * clock read no later than that, so the relay does not wake before the event is due.
  */
 final class BatchClaimer {
 
@@ -124,7 +128,7 @@ final class BatchClaimer {
 	private Claim claim(Set<UUID> unrecorded, boolean expire) {
 		Set<Integer> partitions = sendablePartitions();
 		if (partitions.isEmpty()) {
-			return new Claim(List.of(), false, List.of(), false);
+			return new Claim(List.of(), false, List.of(), false, OutcomeRecorder.NO_RETRY);
 		}
 		// each partition's fair share of the batch (twice, for skew), or up to the whole
 		// batch while the work sits in few partitions (a hot key)
@@ -132,10 +136,15 @@ final class BatchClaimer {
 				: Math.max(8, 2 * ((this.batchSize + partitions.size() - 1) / partitions.size()));
 		RelayStore.Fetched fetched = this.store.fetch(partitions, perPartition, this.batchSize, this.batchMaxBytes,
 				expire);
+		// read after the fetch: the store's clock was no later than this then, so the
+		// relay never wakes before the event is due by the store's clock
+		long fetchedAt = this.nanoTime.getAsLong();
 		if (expire) {
-			this.lastExpiredNanos = this.nanoTime.getAsLong();
+			this.lastExpiredNanos = fetchedAt;
 			this.moreExpired = fetched.moreExpired();
 		}
+		Duration untilNextDue = fetched.nextDue();
+		long nextDue = (untilNextDue != null) ? fetchedAt + untilNextDue.toNanos() : OutcomeRecorder.NO_RETRY;
 		List<ClaimedEvent> batch = fetched.events();
 		if (!unrecorded.isEmpty()) {
 			List<ClaimedEvent> fresh = batch.stream()
@@ -143,26 +152,26 @@ final class BatchClaimer {
 				.toList();
 			if (fresh.size() < batch.size()) {
 				// read again once they are marked, unless other events are due now
-				Claim claim = claimOf(fetched, perPartition);
-				return new Claim(fresh, claim.moreWaiting(), claim.expired(), fresh.isEmpty());
+				Claim claim = claimOf(fetched, perPartition, nextDue);
+				return new Claim(fresh, claim.moreWaiting(), claim.expired(), fresh.isEmpty(), nextDue);
 			}
 		}
-		return claimOf(fetched, perPartition);
+		return claimOf(fetched, perPartition, nextDue);
 	}
 
-	private Claim claimOf(RelayStore.Fetched fetched, int perPartition) {
+	private Claim claimOf(RelayStore.Fetched fetched, int perPartition, long nextDue) {
 		List<ClaimedEvent> batch = fetched.events();
 		if (batch.isEmpty()) {
-			return new Claim(batch, fetched.moreExpired(), fetched.expired(), false);
+			return new Claim(batch, fetched.moreExpired(), fetched.expired(), false, nextDue);
 		}
 		if (batch.size() >= this.batchSize || fetched.cutByBytes() || fetched.moreExpired()) {
-			return new Claim(batch, true, fetched.expired(), false);
+			return new Claim(batch, true, fetched.expired(), false, nextDue);
 		}
 		// a partition that filled its share may hold more
 		Map<Integer, Integer> perPartitionCounts = new HashMap<>();
 		batch.forEach((event) -> perPartitionCounts.merge(event.partition(), 1, Integer::sum));
 		this.skewed = perPartitionCounts.values().stream().anyMatch((count) -> count >= perPartition);
-		return new Claim(batch, this.skewed, fetched.expired(), false);
+		return new Claim(batch, this.skewed, fetched.expired(), false, nextDue);
 	}
 
 	/**
@@ -175,8 +184,11 @@ final class BatchClaimer {
 	 * @param expired the events the store marked expired before reading the batch
 	 * @param onlyUnrecorded whether every event read was left out as confirmed and not
 	 * yet marked published
+	 * @param nextDue when the next event of the partitions that is being retried or was
+	 * delayed falls due ({@link #nanoTime}), or {@link OutcomeRecorder#NO_RETRY}
 	 */
-	record Claim(List<ClaimedEvent> events, boolean moreWaiting, List<ExpiredEvent> expired, boolean onlyUnrecorded) {
+	record Claim(List<ClaimedEvent> events, boolean moreWaiting, List<ExpiredEvent> expired, boolean onlyUnrecorded,
+			long nextDue) {
 	}
 
 }

@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -94,6 +95,8 @@ final class JdbcRelayStore implements RelayStore {
 
 	final String fetchSql;
 
+	final String nextDueSql;
+
 	final String deleteSql;
 
 	final String publishedSql;
@@ -105,19 +108,19 @@ final class JdbcRelayStore implements RelayStore {
 	final String purgeExpiredSql;
 
 	/**
-	 * {@link #PIN_PLANS}, {@link #expireSql}, {@link #PIN_FETCH_PLAN}, {@link #fetchSql}
-	 * and {@code commit} as one string: the driver sends its statements in one go (with
-	 * the transaction's {@code begin}), so a fetch costs one round trip. The driver sends
-	 * no second commit for the transaction manager's: the server reported the transaction
-	 * ended. The settings apply to the statements after them: each is planned when it is
-	 * bound, after the ones before it ran. On an error the statements after it do not
-	 * run, and the transaction manager rolls back.
+	 * {@link #PIN_PLANS}, {@link #expireSql}, {@link #PIN_FETCH_PLAN}, {@link #fetchSql},
+	 * {@link #nextDueSql} and {@code commit} as one string: the driver sends its
+	 * statements in one go (with the transaction's {@code begin}), so a fetch costs one
+	 * round trip. The driver sends no second commit for the transaction manager's: the
+	 * server reported the transaction ended. The settings apply to the statements after
+	 * them: each is planned when it is bound, after the ones before it ran. On an error
+	 * the statements after it do not run, and the transaction manager rolls back.
 	 */
 	final String pinnedFetchSql;
 
 	/**
-	 * {@link #PIN_FETCH_PLAN}, {@link #fetchSql} and {@code commit} as one string,
-	 * without the expiry.
+	 * {@link #PIN_FETCH_PLAN}, {@link #fetchSql}, {@link #nextDueSql} and {@code commit}
+	 * as one string, without the expiry.
 	 */
 	final String pinnedFetchOnlySql;
 
@@ -190,6 +193,21 @@ final class JdbcRelayStore implements RelayStore {
 				order by c.seq
 				"""
 			.formatted(events, PENDING, PARKED);
+		// How long until the earliest pending row of the owned partitions that is being
+		// retried or was delayed, and is not due yet, falls due, in microseconds by the
+		// database's clock (null if there is none): the relay waits no longer than that.
+		// One entry of the next-due index (migration V4) per owned partition, whatever
+		// the rows of the partitions other relays own.
+		this.nextDueSql = """
+				select cast(extract(epoch from (min(n.available_at) - now())) * 1000000 as bigint)
+				from unnest(?::int[]) p(no) cross join lateral (
+				  select e.available_at from %1$s e
+				  where e.partition_no = p.no and e.status = %2$s and (e.attempts > 0 or e.available_at > e.created_at)
+				    and e.available_at > now()
+				  order by e.available_at
+				  limit 1
+				) n
+				""".formatted(events, PENDING);
 		// The statements by id find their rows by primary key. They say "still
 		// pending" as "neither published nor parked", not as status = PENDING, which
 		// would let the planner scan the whole partial pending index instead: an index
@@ -209,8 +227,8 @@ final class JdbcRelayStore implements RelayStore {
 				+ EXPIRED + " and expires_at < now() - ? * interval '1 millisecond'"
 				+ " order by expires_at limit ? for update skip locked)";
 		this.pinnedFetchSql = PIN_PLANS + ";\n" + this.expireSql + ";\n" + PIN_FETCH_PLAN + ";\n" + this.fetchSql
-				+ ";\ncommit";
-		this.pinnedFetchOnlySql = PIN_FETCH_PLAN + ";\n" + this.fetchSql + ";\ncommit";
+				+ ";\n" + this.nextDueSql + ";\ncommit";
+		this.pinnedFetchOnlySql = PIN_FETCH_PLAN + ";\n" + this.fetchSql + ";\n" + this.nextDueSql + ";\ncommit";
 	}
 
 	/**
@@ -230,9 +248,10 @@ final class JdbcRelayStore implements RelayStore {
 	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes, boolean expire) {
 		Object[] expireArgs = expire ? expireArgs(partitions, limit) : new Object[0];
 		Object[] fetchArgs = fetchArgs(partitions, perPartition, limit, maxBytes);
-		Object[] args = new Object[expireArgs.length + fetchArgs.length];
+		Object[] args = new Object[expireArgs.length + fetchArgs.length + 1];
 		System.arraycopy(expireArgs, 0, args, 0, expireArgs.length);
 		System.arraycopy(fetchArgs, 0, args, expireArgs.length, fetchArgs.length);
+		args[args.length - 1] = array(partitions);
 		String sql = expire ? this.pinnedFetchSql : this.pinnedFetchOnlySql;
 		return this.transactions
 			.execute((status) -> this.jdbc.execute(sql, (PreparedStatementCallback<Fetched>) (statement) -> {
@@ -243,25 +262,31 @@ final class JdbcRelayStore implements RelayStore {
 
 	/**
 	 * Run the pinned fetch and read its result sets: the expired events (when it marks
-	 * them), then the fetched ones (the settings before them have update counts, no
-	 * result set).
+	 * them), the fetched ones, then the time until the next due (the settings before them
+	 * have update counts, no result set).
 	 */
 	private static Fetched fetched(PreparedStatement statement, int limit, boolean expire) throws SQLException {
 		List<ExpiredEvent> expired = new ArrayList<>();
 		List<ClaimedEvent> events = new ArrayList<>();
+		Duration nextDue = null;
 		int read = 0;
 		int resultSets = 0;
+		int fetchResult = expire ? 1 : 0;
 		boolean isResultSet = statement.execute();
 		while (isResultSet || statement.getUpdateCount() != -1) {
 			if (isResultSet) {
 				try (ResultSet rs = statement.getResultSet()) {
 					while (rs.next()) {
-						if (expire && resultSets == 0) {
+						if (resultSets < fetchResult) {
 							expired.add(expired(rs));
 						}
-						else {
+						else if (resultSets == fetchResult) {
 							read = rs.getInt(15);
 							events.add(map(rs));
+						}
+						else {
+							Long micros = rs.getObject(1, Long.class);
+							nextDue = (micros != null) ? Duration.of(micros, ChronoUnit.MICROS) : null;
 						}
 					}
 				}
@@ -269,12 +294,12 @@ final class JdbcRelayStore implements RelayStore {
 			}
 			isResultSet = statement.getMoreResults();
 		}
-		int expected = expire ? 2 : 1;
+		int expected = fetchResult + 2;
 		if (resultSets != expected) {
 			throw new IllegalStateException(
 					"The pinned fetch returned " + resultSets + " result sets, not " + expected);
 		}
-		return new Fetched(events, events.isEmpty() ? 0 : read, expired, expired.size() >= limit);
+		return new Fetched(events, events.isEmpty() ? 0 : read, expired, expired.size() >= limit, nextDue);
 	}
 
 	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -65,6 +66,8 @@ final class MySqlRelayStore implements RelayStore {
 
 	private final String pendingIndex;
 
+	private final String nextDueIndex;
+
 	private final String purgeSql;
 
 	private final String purgeExpiredSql;
@@ -88,6 +91,7 @@ final class MySqlRelayStore implements RelayStore {
 		// not depend on statistics (a table that grew from empty).
 		String index = tables.eventTable();
 		this.pendingIndex = index + "_pending_idx";
+		this.nextDueIndex = index + "_next_due_idx";
 		this.partitionSql = """
 				(select e.seq, e.size_bytes as size
 				 from %1$s e force index (%5$s_pending_idx)
@@ -133,8 +137,39 @@ final class MySqlRelayStore implements RelayStore {
 				read[0] = rs.getInt(17);
 				return map(rs);
 			}, fetchArgs(pending, perPartition, limit, maxBytes));
-			return new Fetched(events, events.isEmpty() ? 0 : read[0], expired, expired.size() >= limit);
+			int rows = events.isEmpty() ? 0 : read[0];
+			// a full batch is fetched again at once: no wait to bound
+			Duration nextDue = (events.size() < limit && rows <= events.size()) ? nextDue(pending) : null;
+			return new Fetched(events, rows, expired, expired.size() >= limit, nextDue);
 		});
+	}
+
+	/**
+	 * How long until the earliest pending row of the given partitions that is being
+	 * retried or was delayed, and is not due yet, falls due, by the database's clock: one
+	 * entry of the next-due index (migration V6) per partition, whatever the rows of
+	 * other partitions.
+	 */
+	private @Nullable Duration nextDue(List<Integer> partitions) {
+		List<Long> micros = this.jdbc.queryForList(nextDueSql(partitions.size()), Long.class, partitions.toArray());
+		Long first = micros.isEmpty() ? null : micros.get(0);
+		return (first != null) ? Duration.of(first, ChronoUnit.MICROS) : null;
+	}
+
+	/**
+	 * The next due time of the given number of partitions: the partition numbers as rows
+	 * of a {@code union all}, each with a scalar subquery that reads at most one index
+	 * entry, as in {@link #withPendingRowsSql(int)}.
+	 */
+	String nextDueSql(int partitionCount) {
+		String numbers = "select ? as partition_no" + " union all select ?".repeat(partitionCount - 1);
+		return """
+				select timestampdiff(microsecond, %3$s, min(d.due))
+				from (select (select e.available_at from %1$s e force index (%2$s)
+				              where e.held = 1 and e.partition_no = n.partition_no and e.available_at > %3$s
+				              order by e.available_at limit 1) as due
+				      from (%4$s) n) d
+				""".formatted(this.events, this.nextDueIndex, NOW, numbers);
 	}
 
 	/**

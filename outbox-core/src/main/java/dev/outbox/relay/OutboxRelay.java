@@ -331,12 +331,12 @@ public final class OutboxRelay {
 				if (claim.onlyUnrecorded()) {
 					// due events are being marked: read again once they are
 					this.recorder.awaitRecorded();
-					return new RelayPass(0, true);
+					return new RelayPass(0, true, claim.nextDue());
 				}
 				if (!relayThread) {
 					this.recorder.awaitRecorded();
 				}
-				return claim.moreWaiting() ? new RelayPass(0, true) : RelayPass.IDLE;
+				return new RelayPass(0, claim.moreWaiting(), claim.nextDue());
 			}
 			DeliveryOutcome outcome = this.delivery.deliver(claim.events());
 			if (relayThread) {
@@ -345,7 +345,7 @@ public final class OutboxRelay {
 			else {
 				this.recorder.record(outcome);
 			}
-			return new RelayPass(claim.events().size(), claim.moreWaiting() || outcome.anyLeftOver());
+			return new RelayPass(claim.events().size(), claim.moreWaiting() || outcome.anyLeftOver(), claim.nextDue());
 		}
 		finally {
 			this.batchLock.unlock();
@@ -550,7 +550,8 @@ public final class OutboxRelay {
 
 		/**
 		 * The fallback polling interval when nothing wakes the relay: neither a commit,
-		 * nor a notification, nor the end of the backoff of an event it failed to send.
+		 * nor a notification, nor the due time of a delayed event or of a retry (the end
+		 * of its backoff) in its partitions, which each fetch reads.
 		 * @param pollInterval the interval (default 1s)
 		 * @return this builder
 		 */

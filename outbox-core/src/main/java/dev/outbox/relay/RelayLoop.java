@@ -15,8 +15,8 @@ import org.springframework.dao.DataAccessException;
 
 /**
  * The relay thread: runs pipeline passes until stopped, at once while more events wait,
- * else when woken up, when a retry the relay recorded falls due, or after the poll
- * interval, whichever comes first.
+ * else when woken up, when a retry the relay recorded or the next retried or delayed
+ * event its last fetch saw falls due, or after the poll interval, whichever comes first.
  * <p>
  * It survives any {@link Throwable} of a pass: it logs it and waits before the next pass,
  * from 100 ms doubling up to ten poll intervals. When {@value #MAX_CONSECUTIVE_ERRORS}
@@ -143,13 +143,13 @@ final class RelayLoop {
 	private void relayUntilStopped() {
 		long errorDelay = FIRST_ERROR_DELAY_MILLIS;
 		int consecutiveErrors = 0;
-		long retryDue = OutcomeRecorder.NO_RETRY;
+		long nextDue = OutcomeRecorder.NO_RETRY;
 		while (this.running) {
-			boolean moreWaiting = false;
+			RelayPass result = RelayPass.IDLE;
 			boolean failed = true;
 			long passStarted = System.nanoTime();
 			try {
-				moreWaiting = this.pass.get().moreWaiting();
+				result = this.pass.get();
 				failed = false;
 				errorDelay = FIRST_ERROR_DELAY_MILLIS;
 				consecutiveErrors = 0;
@@ -176,16 +176,18 @@ final class RelayLoop {
 				sleepQuietly(errorDelay);
 				errorDelay = Math.min(errorDelay * 2, this.pollInterval.toMillis() * 10);
 			}
-			// a retry due when this pass started was found by its fetch (or waits behind
-			// its key), unless the pass failed; the ones recorded by this pass fall due
-			// after it started
-			if (!failed && retryDue != OutcomeRecorder.NO_RETRY && retryDue - passStarted <= 0) {
-				retryDue = OutcomeRecorder.NO_RETRY;
+			// an event due when this pass started was found by its fetch (or waits behind
+			// its key), unless the pass failed; the retries recorded by this pass and the
+			// next due time its fetch saw fall due after it started
+			if (!failed && nextDue != OutcomeRecorder.NO_RETRY && nextDue - passStarted <= 0) {
+				nextDue = OutcomeRecorder.NO_RETRY;
 			}
-			retryDue = OutcomeRecorder.earlier(retryDue, this.takeScheduledRetry.getAsLong());
-			if (!moreWaiting && this.running) {
+			nextDue = OutcomeRecorder.earlier(nextDue, this.takeScheduledRetry.getAsLong());
+			// the next retried or delayed event of the owned partitions, whoever wrote it
+			nextDue = OutcomeRecorder.earlier(nextDue, result.nextDue());
+			if (!result.moreWaiting() && this.running) {
 				try {
-					this.wakeUps.tryAcquire(waitMillis(retryDue), TimeUnit.MILLISECONDS);
+					this.wakeUps.tryAcquire(waitMillis(nextDue), TimeUnit.MILLISECONDS);
 					this.wakeUps.drainPermits();
 				}
 				catch (InterruptedException ex) {
@@ -197,15 +199,16 @@ final class RelayLoop {
 	}
 
 	/**
-	 * How long to wait for a wake-up: the poll interval, or less if a retry falls due
-	 * sooner (rounded up to the millisecond, so the pass runs once it is due).
+	 * How long to wait for a wake-up: the poll interval, or less if a retried or delayed
+	 * event falls due sooner (rounded up to the millisecond, so the pass runs once it is
+	 * due).
 	 */
-	private long waitMillis(long retryDue) {
+	private long waitMillis(long nextDue) {
 		long pollMillis = this.pollInterval.toMillis();
-		if (retryDue == OutcomeRecorder.NO_RETRY) {
+		if (nextDue == OutcomeRecorder.NO_RETRY) {
 			return pollMillis;
 		}
-		long untilDue = retryDue - System.nanoTime();
+		long untilDue = nextDue - System.nanoTime();
 		if (untilDue <= 0) {
 			return 0;
 		}

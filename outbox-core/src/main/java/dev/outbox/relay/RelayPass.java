@@ -6,9 +6,14 @@ package dev.outbox.relay;
  * @param claimed the number of events claimed and handled
  * @param moreWaiting whether more events may be due at once, so the next pass should not
  * wait
+ * @param nextDue when the next event that is being retried or was delayed falls due, as
+ * its fetch told ({@link System#nanoTime()}), or {@link OutcomeRecorder#NO_RETRY}
  */
-record RelayPass(int claimed, boolean moreWaiting) {
+record RelayPass(int claimed, boolean moreWaiting, long nextDue) {
 
-	static final RelayPass IDLE = new RelayPass(0, false);
+	/**
+	 * A pass that found nothing to send and no event to wait for.
+	 */
+	static final RelayPass IDLE = new RelayPass(0, false, OutcomeRecorder.NO_RETRY);
 
 }

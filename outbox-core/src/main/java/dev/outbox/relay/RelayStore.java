@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.UUID;
 
 import dev.outbox.spi.OutboxRelayListener.ExpiredEvent;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The operations of the relay pipeline on the stored events: claim a batch, record its
@@ -24,7 +25,8 @@ interface RelayStore {
 	 * in seq order, skipping expired ones and those behind a blocked (destination, key):
 	 * an expired event blocks nothing; a key is blocked from its first event that is
 	 * parked, being retried or delayed and not due, and a key whose head is being retried
-	 * sends only that head.
+	 * sends only that head. Tell how long until the next event of the partitions that is
+	 * being retried or delayed falls due.
 	 * @param partitions the partitions
 	 * @param perPartition the most events read from one partition
 	 * @param limit the most events returned
@@ -83,8 +85,24 @@ interface RelayStore {
 	 * {@code events.size()} when it did)
 	 * @param expired the events marked expired before the fetch
 	 * @param moreExpired whether more expired events may be waiting to be marked
+	 * @param nextDue how long after the fetch (by the store's clock) the earliest pending
+	 * event of the partitions that is being retried or was delayed, and is not due yet,
+	 * falls due; {@code null} if there is none (a store may leave it out when the batch
+	 * is full: the relay fetches again at once then)
 	 */
-	record Fetched(List<ClaimedEvent> events, int read, List<ExpiredEvent> expired, boolean moreExpired) {
+	record Fetched(List<ClaimedEvent> events, int read, List<ExpiredEvent> expired, boolean moreExpired,
+			@Nullable Duration nextDue) {
+
+		/**
+		 * A fetch that does not tell when the next event falls due.
+		 * @param events the events to send, in seq order
+		 * @param read the rows read before the byte bound cut the batch
+		 * @param expired the events marked expired before the fetch
+		 * @param moreExpired whether more expired events may be waiting to be marked
+		 */
+		Fetched(List<ClaimedEvent> events, int read, List<ExpiredEvent> expired, boolean moreExpired) {
+			this(events, read, expired, moreExpired, null);
+		}
 
 		boolean cutByBytes() {
 			return this.read > this.events.size();

@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.outbox.OutboxTables;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
@@ -17,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * When the claims mark expired events: every manual claim, and the relay thread's claims
- * once per poll interval, or at once again while more may wait.
+ * once per poll interval, or at once again while more may wait; and when the next retried
+ * or delayed event falls due on the claimer's clock.
  */
 class BatchClaimerTests {
 
@@ -62,6 +64,18 @@ class BatchClaimerTests {
 		assertThat(this.store.expireFlags).containsExactly(true, true, true, false);
 	}
 
+	@Test
+	void theNextDueTimeTheStoreTellsCountsFromWhenTheFetchReturned() {
+		BatchClaimer claimer = claimer(Duration.ofHours(1));
+		assertThat(claimer.claimForLoop(Set.of()).nextDue()).isEqualTo(OutcomeRecorder.NO_RETRY);
+		this.store.nextDue = Duration.ofMillis(1500);
+		// the fetch takes 20 ms on the claimer's clock
+		this.store.onFetch = () -> this.nanoTime.addAndGet(Duration.ofMillis(20).toNanos());
+		long before = this.nanoTime.get();
+		assertThat(claimer.claimForLoop(Set.of()).nextDue())
+			.isEqualTo(before + Duration.ofMillis(20).toNanos() + Duration.ofMillis(1500).toNanos());
+	}
+
 	private BatchClaimer claimer(Duration pollInterval) {
 		OutboxRelay.Builder builder = OutboxRelay.builder(new SimpleDriverDataSource(), OutboxTables.defaults())
 			.pollInterval(pollInterval);
@@ -74,11 +88,17 @@ class BatchClaimerTests {
 
 		boolean moreExpired;
 
+		@Nullable Duration nextDue;
+
+		Runnable onFetch = () -> {
+		};
+
 		@Override
 		public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes,
 				boolean expire) {
 			this.expireFlags.add(expire);
-			return new Fetched(List.of(), 0, List.of(), expire && this.moreExpired);
+			this.onFetch.run();
+			return new Fetched(List.of(), 0, List.of(), expire && this.moreExpired, this.nextDue);
 		}
 
 		@Override

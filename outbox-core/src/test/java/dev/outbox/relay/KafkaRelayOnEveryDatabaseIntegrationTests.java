@@ -1,6 +1,8 @@
 package dev.outbox.relay;
 
+import java.sql.Connection;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -112,6 +114,28 @@ class KafkaRelayOnEveryDatabaseIntegrationTests extends KafkaRelayTests {
 		// takes the partitions over can get the event sent
 		await().atMost(Duration.ofSeconds(15)).until(() -> this.fixture.status(id).equals("DELETED"));
 		assertThat(relay.ownedPartitions()).hasSize(RelayFixture.PARTITIONS);
+	}
+
+	@Test
+	void aDelayedEventIsSentWhenItFallsDueNotAtTheNextPoll() throws Exception {
+		// delivered by the first pass; after it the relay waits for the 5-minute poll
+		UUID first = this.fixture.insert(this.topic, "key-f", "first");
+		OutboxRelay relay = started(this.fixture.relay().sender(warmedUpSender()).pollInterval(Duration.ofMinutes(5)));
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.fixture.status(first).equals("DELETED"));
+		Instant availableAt = Instant.now().plusSeconds(2);
+		UUID delayed;
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			delayed = this.fixture.insert(connection, this.topic, "key-d", "delayed", availableAt);
+		}
+		// the wake-up its commit gives: the fetch finds nothing due yet, only the due
+		// time it reads gets the event sent before the next poll
+		relay.wakeUp();
+		await().atMost(Duration.ofSeconds(30)).until(() -> this.fixture.status(delayed).equals("DELETED"));
+		List<ConsumerRecord<String, byte[]>> records = this.client.awaitRecords(2);
+		ConsumerRecord<String, byte[]> record = records.get(records.size() - 1);
+		assertThat(KafkaTestClient.header(record, OutboxHeaders.MESSAGE_ID)).isEqualTo(delayed.toString());
+		// sent when due by the database's clock, which is this machine's
+		assertThat(record.timestamp()).isGreaterThanOrEqualTo(availableAt.toEpochMilli());
 	}
 
 	@Test

@@ -1,9 +1,11 @@
 package dev.outbox.relay;
 
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
 
+import dev.outbox.spi.Partitions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,10 +101,50 @@ class MySqlRelayStoreIntegrationTests {
 			List<ClaimedEvent> events = store.fetch(owned, 8, 500, Long.MAX_VALUE).events();
 			long subqueries = subqueriesParsed(session) - subqueriesBefore;
 			assertThat(events).hasSize(12).map(ClaimedEvent::partition).containsOnlyElementsOf(holdingRows);
-			// the two blocking probes of each partition read, and the look-up of the
-			// partitions that hold rows (MariaDB 10.11 counts each subquery twice); a
-			// statement with a branch per owned partition counts over 4,000
-			assertThat(subqueries).isLessThanOrEqualTo(2 * (2 * holdingRows.size() + 1));
+			// the two blocking probes of each partition read, the look-up of the
+			// partitions that hold rows and the one of the next due time (MariaDB 10.11
+			// counts each subquery twice); a statement with a branch per owned partition
+			// counts over 4,000
+			assertThat(subqueries).isLessThanOrEqualTo(2 * (2 * holdingRows.size() + 2));
+		}
+	}
+
+	@Test
+	void nextDueReadsOneEntryPerPartitionWhateverTheHeldRowsOfOtherPartitions() throws Exception {
+		// one pending row in the last partition, delayed by two hours
+		String lastKey = IntStream.range(0, 1000)
+			.mapToObj((i) -> "key-" + i)
+			.filter((key) -> Partitions.of(key, RelayFixture.PARTITIONS) == RelayFixture.PARTITIONS - 1)
+			.findFirst()
+			.orElseThrow();
+		this.fixture.insert("orders", lastKey, "{}");
+		this.fixture.jdbc.update("update " + this.events + " set available_at = utc_timestamp(6) + interval 2 hour");
+		// 2,000 rows being retried in the other partitions, due earlier
+		for (int i = 0; i < 2000; i++) {
+			this.fixture.insert("orders", "retried-" + i, "{}");
+		}
+		this.fixture.jdbc.update(
+				"update " + this.events + " set attempts = 1, available_at = utc_timestamp(6)"
+						+ " + interval 1 hour where message_key like 'retried-%' and partition_no <> ?",
+				RelayFixture.PARTITIONS - 1);
+		this.fixture.jdbc.update(
+				"delete from " + this.events + " where message_key like 'retried-%'" + " and partition_no = ?",
+				RelayFixture.PARTITIONS - 1);
+		try (Connection connection = this.fixture.dataSource.getConnection()) {
+			SingleConnectionDataSource single = new SingleConnectionDataSource(connection, true);
+			MySqlRelayStore store = new MySqlRelayStore(single, this.fixture.tables);
+			JdbcTemplate session = new JdbcTemplate(single);
+			long before = handlerReads(session);
+			RelayStore.Fetched last = store.fetch(List.of(RelayFixture.PARTITIONS - 1), 63, 500, Long.MAX_VALUE);
+			long reads = handlerReads(session) - before;
+			assertThat(last.events()).isEmpty();
+			assertThat(last.nextDue()).isBetween(Duration.ofMinutes(110), Duration.ofMinutes(120));
+			// the look-up of partitions with pending rows, the fetch's and the next due
+			// time's: a few index entries; an index in due-time order read from the
+			// start passes over the 2,000 rows of the other partitions
+			assertThat(reads).isLessThan(50);
+			assertThat(store.fetch(ALL, 63, 500, Long.MAX_VALUE).nextDue()).isBetween(Duration.ofMinutes(50),
+					Duration.ofMinutes(60));
 		}
 	}
 

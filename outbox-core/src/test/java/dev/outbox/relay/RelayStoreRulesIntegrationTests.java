@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 import dev.outbox.spi.OutboxRelayListener;
 import dev.outbox.spi.Partitions;
@@ -119,6 +120,49 @@ class RelayStoreRulesIntegrationTests {
 		List<UUID> fetched = fetchedIds();
 		assertThat(fetched).containsExactlyInAnyOrder(otherDestination, retried);
 		assertThat(fetched).doesNotContain(behindParked, behindRetried, delayed, behindDelayed);
+	}
+
+	@Test
+	void fetchTellsWhenTheNextRetriedOrDelayedRowOfItsPartitionsFallsDue() {
+		assertThat(this.store.fetch(ALL, 63, 500, Long.MAX_VALUE).nextDue()).isNull();
+		UUID due = this.fixture.insert("x", "due", "{}");
+		UUID parked = this.fixture.insert("x", "parked", "{}");
+		UUID delayed = this.fixture.insert("x", "delayed", "{}");
+		UUID retried = this.fixture.insert("x", "retried", "{}");
+		// a key in a partition of none of the others
+		List<Integer> taken = Stream.of("due", "parked", "delayed", "retried")
+			.map((key) -> Partitions.of(key, RelayFixture.PARTITIONS))
+			.toList();
+		String keyElsewhere = IntStream.range(0, 100)
+			.mapToObj((i) -> "elsewhere-" + i)
+			.filter((key) -> !taken.contains(Partitions.of(key, RelayFixture.PARTITIONS)))
+			.findFirst()
+			.orElseThrow();
+		UUID delayedElsewhere = this.fixture.insert("x", keyElsewhere, "{}");
+		int elsewhere = Partitions.of(keyElsewhere, RelayFixture.PARTITIONS);
+		List<Integer> owned = ALL.stream().filter((partition) -> partition != elsewhere).toList();
+		// none of them is held back: nothing to wait for
+		assertThat(this.store.fetch(owned, 63, 500, Long.MAX_VALUE).nextDue()).isNull();
+		this.store.markFailed(List.of(new RelayStore.Failure(parked, 10, "poison", Duration.ZERO, true)));
+		this.fixture.jdbc.update(
+				"update " + this.events + " set available_at = " + this.fixture.nowPlusSeconds(600) + " where id = ?",
+				this.fixture.id(delayed));
+		this.fixture.jdbc.update(
+				"update " + this.events + " set available_at = " + this.fixture.nowPlusSeconds(60) + " where id = ?",
+				this.fixture.id(delayedElsewhere));
+		// a delayed row that fell due is fetched, not waited for
+		this.fixture.jdbc.update("update " + this.events + " set created_at = " + this.fixture.nowPlusSeconds(-60)
+				+ ", available_at = " + this.fixture.nowPlusSeconds(-1) + " where id = ?", this.fixture.id(due));
+		RelayStore.Fetched fetched = this.store.fetch(owned, 63, 500, Long.MAX_VALUE);
+		assertThat(fetched.events()).map((event) -> event.message().id()).containsExactlyInAnyOrder(due, retried);
+		assertThat(fetched.nextDue()).isBetween(Duration.ofSeconds(590), Duration.ofSeconds(600));
+		// a retry due sooner, and the partition of the other delayed row
+		this.store
+			.markFailed(List.of(new RelayStore.Failure(retried, 1, "broker down", Duration.ofSeconds(30), false)));
+		assertThat(this.store.fetch(owned, 63, 500, Long.MAX_VALUE).nextDue()).isBetween(Duration.ofSeconds(20),
+				Duration.ofSeconds(30));
+		assertThat(this.store.fetch(List.of(elsewhere), 63, 500, Long.MAX_VALUE).nextDue())
+			.isBetween(Duration.ofSeconds(50), Duration.ofSeconds(60));
 	}
 
 	@Test

@@ -53,8 +53,9 @@ public class OutboxRelayProperties {
 
 	/**
 	 * Interval between polls when nothing wakes the relay. Commits in this JVM and
-	 * notifications from others wake it at once, and the end of the backoff of an event
-	 * it failed to send; polling is the fallback.
+	 * notifications from others wake it at once, and so does the due time of a delayed
+	 * event or of a retry (the end of its backoff) in its partitions; polling is the
+	 * fallback.
 	 */
 	private Duration pollInterval = OutboxRelay.DEFAULT_POLL_INTERVAL;
 

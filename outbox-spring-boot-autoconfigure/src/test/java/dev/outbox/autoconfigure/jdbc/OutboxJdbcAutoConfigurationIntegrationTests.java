@@ -335,7 +335,8 @@ class OutboxJdbcAutoConfigurationIntegrationTests {
 			assertThat(jdbc.queryForList("select script from " + database.schema()
 					+ ".outbox_schema_history where success order by installed_rank", String.class))
 				.containsExactly("<< outbox baseline >>", "V1__create_event_tables.sql",
-						"V2__block_per_destination_and_key.sql", "V3__expiry.sql");
+						"V2__block_per_destination_and_key.sql", "V3__expiry.sql",
+						"V4__index_held_rows_by_due_time.sql");
 		});
 		runner.run((context) -> assertThat(context).hasNotFailed());
 	}

@@ -80,7 +80,8 @@ class OutboxSchemaInitializerIntegrationTests {
 		application(database).run((context) -> assertThat(context).hasNotFailed());
 		application(database, "outbox.table=outbox_second").run((context) -> assertThat(context).hasNotFailed());
 		assertThat(scripts(database, "outbox_second_schema_history")).containsExactly("<< outbox baseline >>",
-				"V1__create_event_tables.sql", "V2__block_per_destination_and_key.sql", "V3__expiry.sql");
+				"V1__create_event_tables.sql", "V2__block_per_destination_and_key.sql", "V3__expiry.sql",
+				"V4__index_held_rows_by_due_time.sql");
 		assertThat(scripts(database, "outbox_processed_message_schema_history"))
 			.containsExactly("<< outbox baseline >>", "V1__create_processed_table.sql");
 	}
@@ -116,7 +117,7 @@ class OutboxSchemaInitializerIntegrationTests {
 		});
 		// adopted at version 1, then upgraded like any other
 		assertThat(scripts(database, "my_events_schema_history")).containsExactly("<< outbox baseline >>",
-				"V2__block_per_destination_and_key.sql", "V3__expiry.sql");
+				"V2__block_per_destination_and_key.sql", "V3__expiry.sql", "V4__index_held_rows_by_due_time.sql");
 		application(database, "outbox.table=my_events").run((context) -> assertThat(context).hasNotFailed());
 	}
 
