@@ -50,7 +50,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * against 0.1 ms on a small table), which is most of the relay's latency at a steady
  * rate. That is safe because no scan is left to choose: each owned partition is read by
  * its index in seq order, and each blocking probe by the blocking index, whatever the
- * statistics said when the plan was made.
+ * statistics said when the plan was made. So does the look-up of the next due time that
+ * follows it in the same round trip: one probe of the next-due index per partition.
  */
 final class JdbcRelayStore implements RelayStore {
 
