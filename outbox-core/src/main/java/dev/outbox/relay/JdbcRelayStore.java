@@ -51,7 +51,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * rate. That is safe because no scan is left to choose: each owned partition is read by
  * its index in seq order, and each blocking probe by the blocking index, whatever the
  * statistics said when the plan was made. So does the look-up of the next due time that
- * follows it in the same round trip: one probe of the next-due index per partition.
+ * follows it in the same round trip: index probes only, whatever the statistics.
  */
 final class JdbcRelayStore implements RelayStore {
 
@@ -196,19 +196,33 @@ final class JdbcRelayStore implements RelayStore {
 			.formatted(events, PENDING, PARKED);
 		// How long until the earliest pending row of the owned partitions that is being
 		// retried or was delayed, and is not due yet, falls due, in microseconds by the
-		// database's clock (null if there is none): the relay waits no longer than that.
-		// One entry of the next-due index (migration V4) per owned partition, whatever
-		// the rows of the partitions other relays own.
+		// database's clock (no row or null if there is none): the relay waits no longer
+		// than that. The earliest such row of the table is one entry of the next-due
+		// index (migration V4); only when it is in a partition another relay owns is
+		// each owned partition looked up, one entry each of the per-partition index,
+		// whatever the rows of the partitions other relays own (the scalar subquery runs
+		// only in that branch).
+		String held = "e.status = " + PENDING + " and (e.attempts > 0 or e.available_at > e.created_at)"
+				+ " and e.available_at > now()";
 		this.nextDueSql = """
-				select cast(extract(epoch from (min(n.available_at) - now())) * 1000000 as bigint)
-				from unnest(?::int[]) p(no) cross join lateral (
-				  select e.available_at from %1$s e
-				  where e.partition_no = p.no and e.status = %2$s and (e.attempts > 0 or e.available_at > e.created_at)
-				    and e.available_at > now()
+				select case when g.partition_no = any(?::int[]) then g.micros
+				            else (select cast(extract(epoch from (min(n.available_at) - now())) * 1000000 as bigint)
+				                  from unnest(?::int[]) p(no) cross join lateral (
+				                    select e.available_at from %1$s e
+				                    where e.partition_no = p.no and %2$s
+				                    order by e.available_at
+				                    limit 1
+				                  ) n)
+				       end
+				from (
+				  select e.partition_no, cast(extract(epoch from (e.available_at - now())) * 1000000 as bigint) as micros
+				  from %1$s e
+				  where %2$s
 				  order by e.available_at
 				  limit 1
-				) n
-				""".formatted(events, PENDING);
+				) g
+				"""
+			.formatted(events, held);
 		// The statements by id find their rows by primary key. They say "still
 		// pending" as "neither published nor parked", not as status = PENDING, which
 		// would let the planner scan the whole partial pending index instead: an index
@@ -249,10 +263,11 @@ final class JdbcRelayStore implements RelayStore {
 	public Fetched fetch(Collection<Integer> partitions, int perPartition, int limit, long maxBytes, boolean expire) {
 		Object[] expireArgs = expire ? expireArgs(partitions, limit) : new Object[0];
 		Object[] fetchArgs = fetchArgs(partitions, perPartition, limit, maxBytes);
-		Object[] args = new Object[expireArgs.length + fetchArgs.length + 1];
+		Object[] nextDueArgs = nextDueArgs(partitions);
+		Object[] args = new Object[expireArgs.length + fetchArgs.length + nextDueArgs.length];
 		System.arraycopy(expireArgs, 0, args, 0, expireArgs.length);
 		System.arraycopy(fetchArgs, 0, args, expireArgs.length, fetchArgs.length);
-		args[args.length - 1] = array(partitions);
+		System.arraycopy(nextDueArgs, 0, args, expireArgs.length + fetchArgs.length, nextDueArgs.length);
 		String sql = expire ? this.pinnedFetchSql : this.pinnedFetchOnlySql;
 		return this.transactions
 			.execute((status) -> this.jdbc.execute(sql, (PreparedStatementCallback<Fetched>) (statement) -> {
@@ -305,6 +320,11 @@ final class JdbcRelayStore implements RelayStore {
 
 	static Object[] fetchArgs(Collection<Integer> partitions, int perPartition, int limit, long maxBytes) {
 		return new Object[] { array(partitions), perPartition, limit, maxBytes };
+	}
+
+	static Object[] nextDueArgs(Collection<Integer> partitions) {
+		String array = array(partitions);
+		return new Object[] { array, array };
 	}
 
 	static Object[] expireArgs(Collection<Integer> partitions, int limit) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -128,76 +129,72 @@ final class MySqlRelayStore implements RelayStore {
 		}
 		return this.transactions.run(() -> {
 			List<ExpiredEvent> expired = expire ? expire(partitions, limit) : List.of();
-			List<Integer> pending = withPendingRows(partitions);
-			if (pending.isEmpty()) {
+			List<PendingPartition> heads = withPendingRows(partitions);
+			if (heads.isEmpty()) {
 				return new Fetched(List.of(), 0, expired, expired.size() >= limit);
 			}
+			List<Integer> pending = heads.stream().map(PendingPartition::partition).toList();
+			// the earliest of the partitions' next due times, if any
+			Duration nextDue = heads.stream()
+				.map(PendingPartition::nextDue)
+				.filter(Objects::nonNull)
+				.min(Duration::compareTo)
+				.orElse(null);
 			int[] read = new int[1];
 			List<ClaimedEvent> events = this.jdbc.query(fetchSql(pending.size()), (rs, row) -> {
 				read[0] = rs.getInt(17);
 				return map(rs);
 			}, fetchArgs(pending, perPartition, limit, maxBytes));
-			int rows = events.isEmpty() ? 0 : read[0];
-			// a full batch is fetched again at once: no wait to bound
-			Duration nextDue = (events.size() < limit && rows <= events.size()) ? nextDue(pending) : null;
-			return new Fetched(events, rows, expired, expired.size() >= limit, nextDue);
+			return new Fetched(events, events.isEmpty() ? 0 : read[0], expired, expired.size() >= limit, nextDue);
 		});
 	}
 
 	/**
-	 * How long until the earliest pending row of the given partitions that is being
-	 * retried or was delayed, and is not due yet, falls due, by the database's clock: one
-	 * entry of the next-due index (migration V6) per partition, whatever the rows of
-	 * other partitions.
+	 * The given partitions that hold a pending row, due or not, with their next due time:
+	 * one look-up of the partition's first entry in the pending index each, so that the
+	 * fetch reads only those (a relay that owns many partitions, of which few hold rows,
+	 * would otherwise read each of them by a subquery of its own); and one of its first
+	 * entry in the next-due index (migration V6) that is still ahead, the earliest
+	 * pending row that is being retried or was delayed and is not due yet, whatever the
+	 * rows of other partitions.
 	 */
-	private @Nullable Duration nextDue(List<Integer> partitions) {
-		List<Long> micros = this.jdbc.queryForList(nextDueSql(partitions.size()), Long.class, partitions.toArray());
-		Long first = micros.isEmpty() ? null : micros.get(0);
-		return (first != null) ? Duration.of(first, ChronoUnit.MICROS) : null;
-	}
-
-	/**
-	 * The next due time of the given number of partitions: the partition numbers as rows
-	 * of a {@code union all}, each with a scalar subquery that reads at most one index
-	 * entry, as in {@link #withPendingRowsSql(int)}.
-	 */
-	String nextDueSql(int partitionCount) {
-		String numbers = "select ? as partition_no" + " union all select ?".repeat(partitionCount - 1);
-		return """
-				select timestampdiff(microsecond, %3$s, min(d.due))
-				from (select (select e.available_at from %1$s e force index (%2$s)
-				              where e.held = 1 and e.partition_no = n.partition_no and e.available_at > %3$s
-				              order by e.available_at limit 1) as due
-				      from (%4$s) n) d
-				""".formatted(this.events, this.nextDueIndex, NOW, numbers);
-	}
-
-	/**
-	 * The given partitions that hold a pending row, due or not: one look-up of the
-	 * partition's first entry in the pending index each, so that the fetch reads only
-	 * those (a relay that owns many partitions, of which few hold rows, would otherwise
-	 * read each of them by a subquery of its own).
-	 */
-	private List<Integer> withPendingRows(Collection<Integer> partitions) {
-		return this.jdbc.queryForList(withPendingRowsSql(partitions.size()), Integer.class, partitions.toArray());
+	private List<PendingPartition> withPendingRows(Collection<Integer> partitions) {
+		return this.jdbc.query(withPendingRowsSql(partitions.size()), (rs, row) -> {
+			Long micros = rs.getObject(2, Long.class);
+			return new PendingPartition(rs.getInt(1), (micros != null) ? Duration.of(micros, ChronoUnit.MICROS) : null);
+		}, partitions.toArray());
 	}
 
 	/**
 	 * The probe of the given number of partitions: the partition numbers as rows of a
-	 * {@code union all}, each with a scalar subquery that reads at most one index entry
-	 * (a scalar subquery is never turned into a join that would scan the index).
+	 * {@code union all}, each with two scalar subqueries that read at most one index
+	 * entry each (a scalar subquery is never turned into a join that would scan the
+	 * index).
 	 */
 	String withPendingRowsSql(int partitionCount) {
 		String numbers = "select ? as partition_no" + " union all select ?".repeat(partitionCount - 1);
 		return """
-				select p.partition_no
+				select p.partition_no, p.due
 				from (select n.partition_no,
-				             (select e.seq from %s e force index (%s) where e.status = %s and e.partition_no = n.partition_no
-				              limit 1) as head
-				      from (%s) n) p
+				             (select e.seq from %1$s e force index (%2$s) where e.status = %3$s and e.partition_no = n.partition_no
+				              limit 1) as head,
+				             (select timestampdiff(microsecond, %5$s, e.available_at) from %1$s e force index (%6$s)
+				              where e.held = 1 and e.partition_no = n.partition_no and e.available_at > %5$s
+				              order by e.available_at limit 1) as due
+				      from (%4$s) n) p
 				where p.head is not null
 				"""
-			.formatted(this.events, this.pendingIndex, PENDING, numbers);
+			.formatted(this.events, this.pendingIndex, PENDING, numbers, NOW, this.nextDueIndex);
+	}
+
+	/**
+	 * A partition that holds a pending row.
+	 *
+	 * @param partition the partition
+	 * @param nextDue how long until its earliest pending row that is being retried or was
+	 * delayed falls due, or {@code null} if none is waiting
+	 */
+	private record PendingPartition(int partition, @Nullable Duration nextDue) {
 	}
 
 	/**

@@ -87,8 +87,7 @@ interface RelayStore {
 	 * @param moreExpired whether more expired events may be waiting to be marked
 	 * @param nextDue how long after the fetch (by the store's clock) the earliest pending
 	 * event of the partitions that is being retried or was delayed, and is not due yet,
-	 * falls due; {@code null} if there is none (a store may leave it out when the batch
-	 * is full: the relay fetches again at once then)
+	 * falls due; {@code null} if there is none
 	 */
 	record Fetched(List<ClaimedEvent> events, int read, List<ExpiredEvent> expired, boolean moreExpired,
 			@Nullable Duration nextDue) {
