@@ -128,7 +128,7 @@ final class BatchClaimer {
 	private Claim claim(Set<UUID> unrecorded, boolean expire) {
 		Set<Integer> partitions = sendablePartitions();
 		if (partitions.isEmpty()) {
-			return new Claim(List.of(), false, List.of(), false, OutcomeRecorder.NO_RETRY);
+			return new Claim(List.of(), false, List.of(), false, RelayPass.NOTHING_DUE);
 		}
 		// each partition's fair share of the batch (twice, for skew), or up to the whole
 		// batch while the work sits in few partitions (a hot key)
@@ -144,7 +144,7 @@ final class BatchClaimer {
 			this.moreExpired = fetched.moreExpired();
 		}
 		Duration untilNextDue = fetched.nextDue();
-		long nextDue = (untilNextDue != null) ? fetchedAt + untilNextDue.toNanos() : OutcomeRecorder.NO_RETRY;
+		long nextDue = (untilNextDue != null) ? fetchedAt + untilNextDue.toNanos() : RelayPass.NOTHING_DUE;
 		List<ClaimedEvent> batch = fetched.events();
 		if (!unrecorded.isEmpty()) {
 			List<ClaimedEvent> fresh = batch.stream()
@@ -185,7 +185,7 @@ final class BatchClaimer {
 	 * @param onlyUnrecorded whether every event read was left out as confirmed and not
 	 * yet marked published
 	 * @param nextDue when the next event of the partitions that is being retried or was
-	 * delayed falls due ({@link #nanoTime}), or {@link OutcomeRecorder#NO_RETRY}
+	 * delayed falls due ({@link #nanoTime}), or {@link RelayPass#NOTHING_DUE}
 	 */
 	record Claim(List<ClaimedEvent> events, boolean moreWaiting, List<ExpiredEvent> expired, boolean onlyUnrecorded,
 			long nextDue) {

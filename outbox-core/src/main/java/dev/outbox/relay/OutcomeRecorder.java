@@ -45,9 +45,6 @@ final class OutcomeRecorder {
 
 	private static final Duration FAILURE_WARNING_INTERVAL = Duration.ofSeconds(30);
 
-	/** No retry recorded: {@link #takeScheduledRetry()}. */
-	static final long NO_RETRY = Long.MAX_VALUE;
-
 	private final RelayStore store;
 
 	private final int maxAttempts;
@@ -89,9 +86,9 @@ final class OutcomeRecorder {
 
 	/**
 	 * The {@link System#nanoTime()} by which the earliest retry recorded since the last
-	 * {@link #takeScheduledRetry()} is due, or {@link #NO_RETRY}.
+	 * {@link #takeScheduledRetry()} is due, or {@link RelayPass#NOTHING_DUE}.
 	 */
-	private final AtomicLong scheduledRetry = new AtomicLong(NO_RETRY);
+	private final AtomicLong scheduledRetry = new AtomicLong(RelayPass.NOTHING_DUE);
 
 	OutcomeRecorder(RelayStore store, RelaySettings settings, Clock clock, DoubleSupplier random,
 			OutboxRelayListener listener, RetryTemplate storeRetry) {
@@ -319,30 +316,19 @@ final class OutcomeRecorder {
 		long recordedAt = System.nanoTime();
 		for (RelayStore.Failure failure : failures) {
 			if (!failure.parked()) {
-				this.scheduledRetry.accumulateAndGet(recordedAt + failure.delay().toNanos(), OutcomeRecorder::earlier);
+				this.scheduledRetry.accumulateAndGet(recordedAt + failure.delay().toNanos(), RelayPass::earlier);
 			}
 		}
-	}
-
-	/**
-	 * The earlier of two {@link System#nanoTime()} readings, either of which may be
-	 * {@link #NO_RETRY}.
-	 */
-	static long earlier(long one, long other) {
-		if (one == NO_RETRY) {
-			return other;
-		}
-		return (other != NO_RETRY && other - one < 0) ? other : one;
 	}
 
 	/**
 	 * When the earliest retry recorded since the last call is due, and forget it: the
 	 * relay loop waits no longer than that, so a retry is not held up by a long poll
 	 * interval.
-	 * @return a {@link System#nanoTime()} reading, or {@link #NO_RETRY}
+	 * @return a {@link System#nanoTime()} reading, or {@link RelayPass#NOTHING_DUE}
 	 */
 	long takeScheduledRetry() {
-		return this.scheduledRetry.getAndSet(NO_RETRY);
+		return this.scheduledRetry.getAndSet(RelayPass.NOTHING_DUE);
 	}
 
 	/**

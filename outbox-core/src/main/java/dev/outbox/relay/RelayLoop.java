@@ -143,7 +143,7 @@ final class RelayLoop {
 	private void relayUntilStopped() {
 		long errorDelay = FIRST_ERROR_DELAY_MILLIS;
 		int consecutiveErrors = 0;
-		long nextDue = OutcomeRecorder.NO_RETRY;
+		long nextDue = RelayPass.NOTHING_DUE;
 		while (this.running) {
 			RelayPass result = RelayPass.IDLE;
 			boolean failed = true;
@@ -179,12 +179,12 @@ final class RelayLoop {
 			// an event due when this pass started was found by its fetch (or waits behind
 			// its key), unless the pass failed; the retries recorded by this pass and the
 			// next due time its fetch saw fall due after it started
-			if (!failed && nextDue != OutcomeRecorder.NO_RETRY && nextDue - passStarted <= 0) {
-				nextDue = OutcomeRecorder.NO_RETRY;
+			if (!failed && nextDue != RelayPass.NOTHING_DUE && nextDue - passStarted <= 0) {
+				nextDue = RelayPass.NOTHING_DUE;
 			}
-			nextDue = OutcomeRecorder.earlier(nextDue, this.takeScheduledRetry.getAsLong());
+			nextDue = RelayPass.earlier(nextDue, this.takeScheduledRetry.getAsLong());
 			// the next retried or delayed event of the owned partitions, whoever wrote it
-			nextDue = OutcomeRecorder.earlier(nextDue, result.nextDue());
+			nextDue = RelayPass.earlier(nextDue, result.nextDue());
 			if (!result.moreWaiting() && this.running) {
 				try {
 					this.wakeUps.tryAcquire(waitMillis(nextDue), TimeUnit.MILLISECONDS);
@@ -205,7 +205,7 @@ final class RelayLoop {
 	 */
 	private long waitMillis(long nextDue) {
 		long pollMillis = this.pollInterval.toMillis();
-		if (nextDue == OutcomeRecorder.NO_RETRY) {
+		if (nextDue == RelayPass.NOTHING_DUE) {
 			return pollMillis;
 		}
 		long untilDue = nextDue - System.nanoTime();

@@ -67,7 +67,7 @@ class BatchClaimerTests {
 	@Test
 	void theNextDueTimeTheStoreTellsCountsFromWhenTheFetchReturned() {
 		BatchClaimer claimer = claimer(Duration.ofHours(1));
-		assertThat(claimer.claimForLoop(Set.of()).nextDue()).isEqualTo(OutcomeRecorder.NO_RETRY);
+		assertThat(claimer.claimForLoop(Set.of()).nextDue()).isEqualTo(RelayPass.NOTHING_DUE);
 		this.store.nextDue = Duration.ofMillis(1500);
 		// the fetch takes 20 ms on the claimer's clock
 		this.store.onFetch = () -> this.nanoTime.addAndGet(Duration.ofMillis(20).toNanos());

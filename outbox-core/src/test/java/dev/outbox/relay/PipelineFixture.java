@@ -82,7 +82,7 @@ final class PipelineFixture {
 	/**
 	 * When the earliest retry recorded since the last call falls due, as the relay loop
 	 * asks.
-	 * @return a {@link System#nanoTime()} reading, or {@link OutcomeRecorder#NO_RETRY}
+	 * @return a {@link System#nanoTime()} reading, or {@link RelayPass#NOTHING_DUE}
 	 */
 	long takeScheduledRetry() {
 		return this.recorder.takeScheduledRetry();
