@@ -113,10 +113,7 @@ class RelayStoreIntegrationTests {
 			UUID failing = this.fixture.insert("orders", "k2", "{}");
 			this.fixture.jdbc.update("update " + this.events + " set attempts = 1 where id = ?", failing);
 			jdbc.execute(JdbcRelayStore.PIN_FETCH_PLAN);
-			JsonNode plan = JSON
-				.readTree(jdbc.queryForObject("explain (analyze, format json) " + execute(), String.class))
-				.get(0)
-				.get("Plan");
+			JsonNode plan = analyzed(jdbc, execute());
 			connection.commit();
 			assertIndexScansOnly("the cached fetch plan", plan);
 			// 16 partitions, 63 rows each at most, one probe per candidate: nothing like
